@@ -1,0 +1,249 @@
+"""stravasync settings: every value comes from the environment (django-environ), see .env.example."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+VAR_DIR.mkdir(exist_ok=True)
+
+env = environ.Env()
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env")
+
+
+def _local_secret(name: str) -> str:
+    """A random secret kept in var/ so a fresh checkout runs without configuration.
+
+    Production sets the variable instead; `check --deploy` still judges the value.
+    """
+    path = VAR_DIR / name
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env("SECRET_KEY", default=None) or _local_secret("secret_key")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Public base URL of this deployment: the simulator's URLs and the webhook callback derive from it.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "social_django",
+    "django_q",
+    "stravasync.strava",
+    "accounts",
+    "sandbox",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "accounts.middleware.StravaLoginErrorMiddleware",
+]
+
+ROOT_URLCONF = "stravasync.urls"
+WSGI_APPLICATION = "stravasync.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "stravasync.context_processors.deployment",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'stravasync.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A web process and several workers share one file: WAL lets readers run beside a
+    # writer, and IMMEDIATE makes every transaction take the write lock up front, which
+    # is what serialises the quota and token-refresh critical sections.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL",
+    }
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache and task queue ----------------------------------------------------------------
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+Q_CLUSTER = {
+    "name": "stravasync",
+    "workers": env.int("Q_WORKERS", default=2),
+    # A task is a single Strava call plus bookkeeping; retry must exceed timeout, and the
+    # database rows, not the broker, are the queue of record, so redelivery is harmless.
+    "timeout": env.int("Q_TIMEOUT", default=120),
+    "retry": env.int("Q_RETRY", default=180),
+    "max_attempts": 3,
+    "save_limit": 500,
+    "catch_up": False,
+    "label": "Background tasks",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["poll"] = env.float("Q_POLL", default=0.5)
+
+# --- Auth -------------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.StravaOAuth2",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "home"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "home"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Strava -----------------------------------------------------------------------------
+STRAVA_CLIENT_ID = env("STRAVA_CLIENT_ID", default="")
+# Without a client id the app runs against its own simulator, mounted at /sandbox/strava/.
+SANDBOX_MODE = not STRAVA_CLIENT_ID
+if SANDBOX_MODE:
+    STRAVA_CLIENT_ID = "sandbox"
+    _strava_default_base = f"{SITE_URL}/sandbox/strava"
+else:
+    _strava_default_base = "https://www.strava.com"
+STRAVA_CLIENT_SECRET = env("STRAVA_CLIENT_SECRET", default="sandbox-secret" if SANDBOX_MODE else "")
+STRAVA_API_URL = env("STRAVA_API_URL", default=f"{_strava_default_base}/api/v3").rstrip("/")
+STRAVA_OAUTH_URL = env("STRAVA_OAUTH_URL", default=f"{_strava_default_base}/oauth").rstrip("/")
+STRAVA_SCOPES = ["read", "activity:read_all", "activity:write"]
+STRAVA_HTTP_TIMEOUT = env.float("STRAVA_HTTP_TIMEOUT", default=30.0)
+STRAVA_MAX_RETRIES = env.int("STRAVA_MAX_RETRIES", default=3)
+STRAVA_BACKOFF_BASE = env.float("STRAVA_BACKOFF_BASE", default=1.0)
+STRAVA_BACKOFF_CAP = env.float("STRAVA_BACKOFF_CAP", default=20.0)
+# Refresh an access token this long before it expires.
+STRAVA_TOKEN_REFRESH_MARGIN = env.int("STRAVA_TOKEN_REFRESH_MARGIN", default=300)
+
+# Tokens are encrypted with Fernet; several comma-separated keys allow rotation (first encrypts).
+TOKEN_ENCRYPTION_KEY = env("TOKEN_ENCRYPTION_KEY", default="")
+
+# --- Quota (application-wide, see stravasync/strava/quota.py) ----------------------------
+QUOTA_LIMIT_SHORT = env.int("QUOTA_LIMIT_SHORT", default=200)
+QUOTA_LIMIT_DAILY = env.int("QUOTA_LIMIT_DAILY", default=2000)
+QUOTA_READ_LIMIT_SHORT = env.int("QUOTA_READ_LIMIT_SHORT", default=100)
+QUOTA_READ_LIMIT_DAILY = env.int("QUOTA_READ_LIMIT_DAILY", default=1000)
+QUOTA_WINDOW_SECONDS = env.int("QUOTA_WINDOW_SECONDS", default=900)
+QUOTA_DAY_SECONDS = env.int("QUOTA_DAY_SECONDS", default=86400)
+# Share of each window and day that a priority leaves to the priorities above it, in order
+# interactive, webhook, upload, pull, enrich, backfill.
+QUOTA_RESERVE_SHORT = env.list("QUOTA_RESERVE_SHORT", cast=float, default=[0, 0.02, 0.04, 0.06, 0.08, 0.10])
+QUOTA_RESERVE_DAILY = env.list("QUOTA_RESERVE_DAILY", cast=float, default=[0, 0.05, 0.10, 0.15, 0.20, 0.25])
+# Unused reserve vanishes at the reset, so in the last part of a window it is released.
+QUOTA_RESERVE_RELEASE = env.float("QUOTA_RESERVE_RELEASE", default=0.15)
+# While the API subscription is inactive, one probe call is let through this often.
+QUOTA_INACTIVE_PROBE_SECONDS = env.int("QUOTA_INACTIVE_PROBE_SECONDS", default=600)
+
+# --- Simulator (sandbox/) ---------------------------------------------------------------
+SANDBOX_TOKEN_LIFETIME = env.int("SANDBOX_TOKEN_LIFETIME", default=6 * 3600)
+SANDBOX_LIMIT_SHORT = env.int("SANDBOX_LIMIT_SHORT", default=200)
+SANDBOX_LIMIT_DAILY = env.int("SANDBOX_LIMIT_DAILY", default=2000)
+SANDBOX_READ_LIMIT_SHORT = env.int("SANDBOX_READ_LIMIT_SHORT", default=100)
+SANDBOX_READ_LIMIT_DAILY = env.int("SANDBOX_READ_LIMIT_DAILY", default=1000)
+SANDBOX_WINDOW_SECONDS = env.int("SANDBOX_WINDOW_SECONDS", default=900)
+SANDBOX_DAY_SECONDS = env.int("SANDBOX_DAY_SECONDS", default=86400)
+SANDBOX_UPLOAD_DELAY = env.float("SANDBOX_UPLOAD_DELAY", default=2.0)
+
+# --- Internationalisation and static files -------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- Security -----------------------------------------------------------------------------
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG and SITE_URL.startswith("https"))
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+if env.bool("BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- social-auth --------------------------------------------------------------------------
+SOCIAL_AUTH_JSONFIELD_ENABLED = True
+SOCIAL_AUTH_STRAVA_KEY = STRAVA_CLIENT_ID
+SOCIAL_AUTH_STRAVA_SECRET = STRAVA_CLIENT_SECRET
+SOCIAL_AUTH_STRAVA_SCOPE = STRAVA_SCOPES
+SOCIAL_AUTH_STRAVA_AUTH_EXTRA_ARGUMENTS = {"approval_prompt": "auto"}
+SOCIAL_AUTH_LOGIN_ERROR_URL = "/"
+SOCIAL_AUTH_RAISE_EXCEPTIONS = False
+SOCIAL_AUTH_REDIRECT_IS_HTTPS = SITE_URL.startswith("https")
+# No `load_extra_data`: our encrypted StravaToken is the only copy of the tokens.
+SOCIAL_AUTH_PIPELINE = (
+    "social_core.pipeline.social_auth.social_details",
+    "social_core.pipeline.social_auth.social_uid",
+    "social_core.pipeline.social_auth.auth_allowed",
+    "social_core.pipeline.social_auth.social_user",
+    "social_core.pipeline.user.get_username",
+    "social_core.pipeline.user.create_user",
+    "social_core.pipeline.social_auth.associate_user",
+    "social_core.pipeline.user.user_details",
+    "accounts.pipeline.save_athlete_and_token",
+)
+
+# --- Logging: secrets never reach logs (see stravasync/logging.py) -------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "stravasync.logfilters.RedactSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {"urllib3": {"level": "WARNING"}},
+}

@@ -1,0 +1,21 @@
+"""Test settings: plain static storage, a fast hasher, tasks inline unless a test says otherwise."""
+
+from __future__ import annotations
+
+import os
+
+from .settings import *  # noqa: F403
+from .settings import DATABASES, Q_CLUSTER, VAR_DIR
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+STRAVA_BACKOFF_BASE = 0.0
+STRAVA_BACKOFF_CAP = 0.0
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory, so that worker subprocesses in integration tests share it.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{worker}.sqlite3")}
