@@ -19,3 +19,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that worker subprocesses in integration tests share it.
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{worker}.sqlite3")}
+
+# Tests always run against the simulator, whatever a developer's .env says.
+SANDBOX_MODE = True
+STRAVA_CLIENT_ID = "sandbox"
+STRAVA_CLIENT_SECRET = "sandbox-secret"
+SOCIAL_AUTH_STRAVA_KEY = STRAVA_CLIENT_ID
+SOCIAL_AUTH_STRAVA_SECRET = STRAVA_CLIENT_SECRET
+SANDBOX_UPLOAD_DELAY = 0.0

@@ -1,0 +1,48 @@
+# stravasync — two commands on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: run test install chromium migrate lint bench demo clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+# Browser tests need Debian's chromium; installed here when we are root and it is missing.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "Debian's chromium is missing: sudo apt-get install -y chromium" >&2; exit 1; fi; \
+	fi
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py sandbox_seed --demo
+
+# Serves http://127.0.0.1:8000 with a django-q2 cluster beside it; Ctrl+C stops both.
+run: migrate
+	$(PY) manage.py collectstatic --noinput -v 0
+	@$(PY) -c "from django.conf import settings" >/dev/null
+	@$(PY) manage.py sandbox_seed --demo || true
+	@bash bin/serve
+
+test: install chromium
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+bench: install
+	for b in bench/*.py; do $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) staticfiles var/test-*.sqlite3*

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class QuotaState(models.Model):
+    """The application-wide Strava budget: one row per client id, shared by every process.
+
+    `used_*` counts permits granted in the current window plus what Strava's headers report
+    (the larger of the two), so calls in flight and calls made by other deployments of the
+    same client id are both counted.
+    """
+
+    client_id = models.CharField(max_length=64, unique=True)
+    limit_short = models.PositiveIntegerField()
+    limit_daily = models.PositiveIntegerField()
+    read_limit_short = models.PositiveIntegerField()
+    read_limit_daily = models.PositiveIntegerField()
+    window_index = models.BigIntegerField(default=0)
+    day_index = models.BigIntegerField(default=0)
+    used_short = models.PositiveIntegerField(default=0)
+    used_daily = models.PositiveIntegerField(default=0)
+    read_used_short = models.PositiveIntegerField(default=0)
+    read_used_daily = models.PositiveIntegerField(default=0)
+    closed_until = models.DateTimeField(null=True, blank=True)
+    rate_limited_total = models.PositiveIntegerField(default=0, help_text="429 answers received, ever")
+    inactive_since = models.DateTimeField(null=True, blank=True)
+    inactive_message = models.CharField(max_length=500, blank=True)
+    inactive_probe_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "quota state"
+
+    def __str__(self) -> str:
+        return f"quota for client {self.client_id}"
