@@ -6,10 +6,14 @@ from typing import Any
 
 from django.conf import settings
 from social_core.backends.strava import StravaOAuth
-from social_core.exceptions import AuthCanceled, AuthForbidden
+from social_core.exceptions import AuthException, AuthProviderError
 
 from stravasync.strava import client as strava
 from stravasync.strava.errors import Forbidden, StravaError
+
+
+class AthleteLimitReached(AuthException):
+    """Strava's 403 at login: the application's limit of connected athletes is reached."""
 
 
 class StravaOAuth2(StravaOAuth):
@@ -30,9 +34,9 @@ class StravaOAuth2(StravaOAuth):
         try:
             return strava.exchange_code(code)
         except Forbidden as exc:
-            raise AuthForbidden(self) from exc
+            raise AthleteLimitReached(self, exc.message) from exc
         except StravaError as exc:
-            raise AuthCanceled(self, exc.message or "Strava refused the login") from exc
+            raise AuthProviderError(self, exc.message or "Strava refused the login") from exc
 
     def user_data(self, access_token: str, *args: Any, **kwargs: Any) -> dict:
         """The token answer already carries the athlete: spend no API call on it."""

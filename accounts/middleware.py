@@ -7,7 +7,9 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from social_core.exceptions import AuthCanceled, AuthForbidden, SocialAuthBaseException
+from social_core.exceptions import AuthCanceled, SocialAuthBaseException
+
+from .backends import AthleteLimitReached
 
 
 class StravaLoginErrorMiddleware:
@@ -20,7 +22,7 @@ class StravaLoginErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, SocialAuthBaseException):
             return None
-        if isinstance(exception, AuthForbidden):
+        if isinstance(exception, AthleteLimitReached):
             text = (
                 "Strava refused the connection: this application has reached its limit of connected "
                 "athletes. The operator must ask Strava for a higher limit."
@@ -28,6 +30,6 @@ class StravaLoginErrorMiddleware:
         elif isinstance(exception, AuthCanceled):
             text = "The connection with Strava was cancelled. Nothing was changed."
         else:
-            text = f"Connecting with Strava failed: {exception}"
+            text = f"Connecting with Strava failed: {exception.detail or exception}"
         messages.error(request, text)
         return redirect("home")
