@@ -43,6 +43,10 @@ class Athlete(models.Model):
     def scope_set(self) -> set[str]:
         return {s.strip() for s in self.scopes.split(",") if s.strip()}
 
+    @property
+    def scope_list(self) -> list[str]:
+        return sorted(self.scope_set)
+
     def has_scope(self, scope: str) -> bool:
         granted = self.scope_set
         # activity:read_all implies activity:read, read_all implies read.
