@@ -174,6 +174,8 @@ QUOTA_DAY_SECONDS = env.int("QUOTA_DAY_SECONDS", default=86400)
 # interactive, webhook, upload, pull, enrich, backfill.
 QUOTA_RESERVE_SHORT = env.list("QUOTA_RESERVE_SHORT", cast=float, default=[0, 0.02, 0.04, 0.06, 0.08, 0.10])
 QUOTA_RESERVE_DAILY = env.list("QUOTA_RESERVE_DAILY", cast=float, default=[0, 0.05, 0.10, 0.15, 0.20, 0.25])
+# Permits granted this close to a window's end also count in the next one (clock skew, latency).
+QUOTA_EDGE_SECONDS = env.float("QUOTA_EDGE_SECONDS", default=2.0)
 # Unused reserve vanishes at the reset, so in the last part of a window it is released.
 QUOTA_RESERVE_RELEASE = env.float("QUOTA_RESERVE_RELEASE", default=0.15)
 # While the API subscription is inactive, one probe call is let through this often.

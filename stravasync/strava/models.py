@@ -22,6 +22,10 @@ class QuotaState(models.Model):
     used_daily = models.PositiveIntegerField(default=0)
     read_used_short = models.PositiveIntegerField(default=0)
     read_used_daily = models.PositiveIntegerField(default=0)
+    # Permits granted in the last seconds of a window: their calls may reach Strava after its
+    # clock has turned, so they also count in the next window.
+    edge_short = models.PositiveIntegerField(default=0)
+    edge_read_short = models.PositiveIntegerField(default=0)
     closed_until = models.DateTimeField(null=True, blank=True)
     rate_limited_total = models.PositiveIntegerField(default=0, help_text="429 answers received, ever")
     inactive_since = models.DateTimeField(null=True, blank=True)

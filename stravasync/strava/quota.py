@@ -115,9 +115,11 @@ def _roll(state: QuotaState, ts: float) -> None:
     window_index, _, _ = window_bounds(ts)
     day_index, _, _ = day_bounds(ts)
     if state.window_index != window_index:
+        follows = window_index == state.window_index + 1
+        state.used_short = state.edge_short if follows else 0
+        state.read_used_short = state.edge_read_short if follows else 0
+        state.edge_short = state.edge_read_short = 0
         state.window_index = window_index
-        state.used_short = 0
-        state.read_used_short = 0
     if state.day_index != day_index:
         state.day_index = day_index
         state.used_daily = 0
@@ -200,9 +202,14 @@ def acquire(*, kind: Kind | str = Kind.READ, priority: Priority | int = Priority
         granted = max(0, min([count] + [c.available() for c in constraints]))
         state.used_short += granted
         state.used_daily += granted
+        at_edge = window_bounds(ts)[2] - ts <= settings.QUOTA_EDGE_SECONDS
+        if at_edge:
+            state.edge_short += granted
         if kind == Kind.READ:
             state.read_used_short += granted
             state.read_used_daily += granted
+            if at_edge:
+                state.edge_read_short += granted
         state.save()
 
     if granted >= count:

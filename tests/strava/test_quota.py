@@ -170,3 +170,11 @@ def test_the_estimate_counts_whole_windows_and_days(clock, small_limits):
     assert quota.estimate_finish(12, kind=Kind.READ).timestamp() == window_end + 900
     day_end = (clock["ts"] // 86400 + 1) * 86400
     assert quota.estimate_finish(26, kind=Kind.READ).timestamp() == day_end + 900
+
+
+def test_permits_granted_at_the_very_end_of_a_window_also_count_in_the_next(clock, small_limits, settings):
+    settings.QUOTA_EDGE_SECONDS = 2
+    clock["ts"] = clock["ts"] - 100 + 899  # one second before the reset
+    assert quota.acquire(kind=Kind.WRITE, count=3).count == 3
+    clock["ts"] += 2
+    assert quota.acquire(kind=Kind.WRITE, count=10).count == 7
