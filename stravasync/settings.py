@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django_q",
     "stravasync.strava",
     "accounts",
+    "uploads",
     "sandbox",
 ]
 
@@ -180,6 +181,34 @@ QUOTA_EDGE_SECONDS = env.float("QUOTA_EDGE_SECONDS", default=2.0)
 QUOTA_RESERVE_RELEASE = env.float("QUOTA_RESERVE_RELEASE", default=0.15)
 # While the API subscription is inactive, one probe call is let through this often.
 QUOTA_INACTIVE_PROBE_SECONDS = env.int("QUOTA_INACTIVE_PROBE_SECONDS", default=600)
+
+# --- Uploads ------------------------------------------------------------------------------
+# One activity file (after gunzip) above this is refused; archives are limited separately.
+UPLOADS_MAX_FILE_BYTES = env.int("UPLOADS_MAX_FILE_BYTES", default=100 * 1024 * 1024)
+# Limits on archives (zip bombs): total uncompressed bytes, entries, ratio, nesting depth.
+UPLOADS_ARCHIVE_MAX_BYTES = env.int("UPLOADS_ARCHIVE_MAX_BYTES", default=4 * 1024**3)
+UPLOADS_ARCHIVE_MAX_ENTRIES = env.int("UPLOADS_ARCHIVE_MAX_ENTRIES", default=50_000)
+UPLOADS_ARCHIVE_MAX_RATIO = env.float("UPLOADS_ARCHIVE_MAX_RATIO", default=200.0)
+# Most uploads the dispatcher hands out in one tick.
+UPLOADS_DISPATCH_BATCH = env.int("UPLOADS_DISPATCH_BATCH", default=50)
+# Seconds after posting before we ask Strava how an upload ended (Strava's mean is under 2 s).
+UPLOADS_CONFIRM_DELAY = env.float("UPLOADS_CONFIRM_DELAY", default=3.0)
+# While an athlete's files are still being posted, confirmations wait up to this long to
+# settle many uploads with one activity-list call.
+UPLOADS_CONFIRM_MAX_WAIT = env.float("UPLOADS_CONFIRM_MAX_WAIT", default=60.0)
+# An upload not found in the activity list after this long is asked about by id.
+UPLOADS_CONFIRM_FALLBACK = env.float("UPLOADS_CONFIRM_FALLBACK", default=8.0)
+# A claimed upload whose worker vanished is queued again after this many seconds.
+UPLOADS_CLAIM_TIMEOUT = env.int("UPLOADS_CLAIM_TIMEOUT", default=300)
+# Transient failures (5xx, network) are retried this many times per file before it is failed.
+UPLOADS_MAX_ATTEMPTS = env.int("UPLOADS_MAX_ATTEMPTS", default=5)
+
+# The dispatcher loop (manage.py run_dispatcher) runs these steps every DISPATCH_INTERVAL seconds.
+DISPATCH_STEPS = [
+    "uploads.services.uploads_dispatch",
+    "uploads.services.uploads_confirm",
+]
+DISPATCH_INTERVAL = env.float("DISPATCH_INTERVAL", default=1.0)
 
 # --- Simulator (sandbox/) ---------------------------------------------------------------
 SANDBOX_TOKEN_LIFETIME = env.int("SANDBOX_TOKEN_LIFETIME", default=6 * 3600)

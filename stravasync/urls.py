@@ -9,6 +9,7 @@ from stravasync.strava import views as strava_views
 urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("social_django.urls", namespace="social")),
+    path("uploads/", include("uploads.urls")),
     path("api/rate-limit/", strava_views.rate_limit_status, name="rate-limit"),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,43 @@
+"""Fair share of permits between athletes: round-robin over whoever has work ready."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.core.cache import cache
+from django.db.models import F, QuerySet, Window
+from django.db.models.functions import RowNumber
+
+
+def fair_pick(queryset: QuerySet, count: int, *, key: str, order_by: Sequence[str] = ("id",)) -> list[int]:
+    """Primary keys of up to `count` rows, taken one athlete at a time in rotation.
+
+    Each athlete's rows keep their own order (`order_by`); athletes take turns, and the turn
+    order rotates between calls (remembered under `key`) so that when permits are fewer than
+    athletes, nobody is always last. One query, however long the backlog.
+    """
+    if count <= 0:
+        return []
+    athletes = queryset.order_by().values("athlete_id").distinct().count()
+    if athletes == 0:
+        return []
+    ranked = (
+        queryset.annotate(
+            turn=Window(RowNumber(), partition_by=[F("athlete_id")], order_by=[F(f) for f in order_by])
+        )
+        .filter(turn__lte=count)
+        .order_by("turn", "athlete_id")
+        .values_list("pk", "athlete_id", "turn")[: count + athletes]
+    )
+    rows = list(ranked)
+    last_served = cache.get(f"fair-share:{key}")
+    ids = sorted({athlete for _, athlete, _ in rows})
+    start = 0
+    if last_served is not None:
+        start = next((i for i, a in enumerate(ids) if a > last_served), 0)
+    position = {athlete: (i - start) % len(ids) for i, athlete in enumerate(ids)}
+    rows.sort(key=lambda row: (row[2], position[row[1]]))
+    chosen = rows[:count]
+    if chosen:
+        cache.set(f"fair-share:{key}", chosen[-1][1], timeout=None)
+    return [pk for pk, _, _ in chosen]

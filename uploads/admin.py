@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from . import services
+from .models import Upload, UploadBatch, UploadEvent
+
+
+class UploadEventInline(admin.TabularInline):
+    model = UploadEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ("at", "from_status", "to_status", "reason")
+    fields = readonly_fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Upload | None = None) -> bool:
+        return False
+
+
+@admin.register(Upload)
+class UploadAdmin(admin.ModelAdmin):
+    list_display = ("original_name", "athlete", "status", "file_type", "start_time", "activity_link", "reason_short",
+                    "attempts", "created_at")
+    list_filter = ("status", "batch__source", "file_type", "created_at")
+    search_fields = ("original_name", "sha256", "=activity_id", "=strava_upload_id", "athlete__firstname",
+                     "athlete__lastname")
+    list_select_related = ("athlete", "batch")
+    raw_id_fields = ("batch", "athlete", "duplicate_of_upload")
+    readonly_fields = ("status", "reason", "sha256", "size", "data_type", "file_type", "start_time", "sport",
+                       "strava_upload_id", "activity_id", "duplicate_of_activity", "attempts", "api_calls",
+                       "posted_at", "settled_at", "stored_file", "created_at", "updated_at")
+    exclude = ("file",)
+    inlines = [UploadEventInline]
+    actions = ["retry", "mark_junk", "reclassify"]
+    show_full_result_count = False  # a COUNT(*) per page is slow at 100,000 uploads
+
+    @admin.display(description="activity")
+    def activity_link(self, obj: Upload) -> str:
+        activity = obj.activity_id or obj.duplicate_of_activity
+        if not activity:
+            return "—"
+        return format_html('<a href="https://www.strava.com/activities/{}">{}</a>', activity, activity)
+
+    @admin.display(description="reason")
+    def reason_short(self, obj: Upload) -> str:
+        return (obj.reason[:80] + "…") if len(obj.reason) > 80 else obj.reason
+
+    @admin.display(description="stored file")
+    def stored_file(self, obj: Upload) -> str:
+        if not obj.file:
+            return "—"
+        return format_html('<a href="{}">download</a>', reverse("uploads:download", args=[obj.pk]))
+
+    @admin.action(description="Retry the selected failed or junk files")
+    def retry(self, request: HttpRequest, queryset: QuerySet[Upload]) -> None:
+        done = sum(services.upload_retry(upload=u) for u in queryset)
+        messages.info(request, f"{done} file(s) queued again.")
+
+    @admin.action(description="Mark the selected files as junk")
+    def mark_junk(self, request: HttpRequest, queryset: QuerySet[Upload]) -> None:
+        done = sum(services.upload_mark_junk(upload=u) for u in queryset)
+        messages.info(request, f"{done} file(s) marked as junk.")
+
+    @admin.action(description="Classify the selected files again")
+    def reclassify(self, request: HttpRequest, queryset: QuerySet[Upload]) -> None:
+        for upload in queryset:
+            services.upload_reclassify(upload=upload)
+        messages.info(request, "Files classified again.")
+
+
+@admin.register(UploadBatch)
+class UploadBatchAdmin(admin.ModelAdmin):
+    list_display = ("pk", "athlete", "source", "label", "file_count", "api_calls", "created_at", "finished_at")
+    list_filter = ("source", "created_at")
+    search_fields = ("label", "athlete__firstname", "athlete__lastname", "=athlete__strava_id")
+    list_select_related = ("athlete",)
+    readonly_fields = ("athlete", "source", "label", "file_count", "counts", "api_calls", "created_at", "finished_at")

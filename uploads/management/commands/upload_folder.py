@@ -1,0 +1,157 @@
+"""Upload a folder of activity files to Strava: sweep, de-duplicate, post within the quota, report."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Q
+from tqdm import tqdm
+
+from accounts.models import Athlete
+from stravasync.strava import quota
+from uploads import selectors, services
+from uploads.folders import scan_folder, tidy_move, tidy_target
+from uploads.models import Upload, UploadBatch
+
+from .sweep import sweep_path
+
+
+def find_athlete(value: str) -> Athlete:
+    query = Q(username=value) | Q(user__username=value)
+    if value.isdigit():
+        query |= Q(strava_id=int(value))
+    athlete = Athlete.objects.filter(query).first()
+    if athlete is None:
+        raise CommandError(f"No connected athlete with Strava id or username {value!r}")
+    return athlete
+
+
+class Command(BaseCommand):
+    help = "Upload every activity file under PATH to Strava for one athlete, then tidy the folder."
+
+    def add_arguments(self, parser) -> None:  # noqa: ANN001
+        parser.add_argument("path")
+        parser.add_argument("--athlete", required=True, help="Strava id or username")
+        parser.add_argument("--no-wait", action="store_true", help="queue the files and leave them to the cluster")
+        parser.add_argument("--keep-in-place", action="store_true", help="do not move files into _junk/_failed/_uploaded")
+        parser.add_argument("--dry-run", action="store_true", help="classify and report; no upload, no call")
+        parser.add_argument("--report-dir", default=None, help="where to write the JSON and CSV reports")
+
+    def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
+        root = Path(options["path"]).resolve()
+        if not root.is_dir():
+            raise CommandError(f"{root} is not a folder")
+        athlete = find_athlete(options["athlete"])
+        if options["dry_run"]:
+            self._dry_run(root)
+            return
+        self.stopping = False
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+
+        batch = services.batch_create(athlete=athlete, source=UploadBatch.Source.FOLDER, label=str(root))
+        self._ingest(root, batch)
+        if not options["no_wait"]:
+            self._wait(batch)
+        if not options["keep_in_place"]:
+            self._tidy(root, batch)
+        self._summary(batch, Path(options["report_dir"]) if options["report_dir"] else None)
+
+    # --- steps -----------------------------------------------------------------------------
+    def _progress(self, **kwargs):  # noqa: ANN003, ANN202
+        return tqdm(disable=not sys.stderr.isatty(), **kwargs)
+
+    def _ingest(self, root: Path, batch: UploadBatch) -> None:
+        files = list(scan_folder(root))
+        with self._progress(total=len(files), desc="sweep", unit="file") as bar:
+            for path in files:
+                if self.stopping:
+                    break
+                with open(path, "rb") as stream:
+                    services.upload_ingest(batch=batch, name=str(path.relative_to(root)), stream=stream,
+                                           source_path=str(path))
+                bar.update(1)
+        counts = selectors.batch_counts(batch=batch)
+        self.stdout.write(
+            f"swept {len(files)} files into batch {batch.pk}: "
+            + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        )
+
+    def _wait(self, batch: UploadBatch) -> None:
+        """Work the queue here until every file has settled (the cluster may help; claims are atomic)."""
+        pending = Upload.objects.filter(batch=batch).exclude(status__in=Upload.FINAL)
+        total = pending.count()
+        with self._progress(total=total, desc="upload", unit="file") as bar:
+            settled = 0
+            while not self.stopping:
+                services.uploads_dispatch(inline=True)
+                services.uploads_confirm()
+                left = pending.count()
+                bar.update(total - left - settled)
+                settled = total - left
+                if left == 0:
+                    break
+                time.sleep(self._pause())
+        if self.stopping:
+            self.stdout.write("stopped: unsettled files stay queued; the task cluster will finish them")
+
+    def _pause(self) -> float:
+        status = quota.quota_status()
+        if status["available_now"]["upload"]["write"] == 0:
+            return min(5.0, max(0.2, quota.seconds_until(_parse(status["window_resets_at"]))))
+        return max(0.2, min(1.0, settings.UPLOADS_CONFIRM_DELAY / 3))
+
+    def _tidy(self, root: Path, batch: UploadBatch) -> None:
+        statuses: dict[str, list[str]] = defaultdict(list)
+        for source, status in Upload.objects.filter(batch=batch).values_list("source_path", "status"):
+            if source:
+                statuses[source].append(status)
+        moved = defaultdict(int)
+        for source, states in statuses.items():
+            target = tidy_target(states)
+            path = Path(source)
+            if target and path.exists():
+                tidy_move(root, path, target)
+                moved[target] += 1
+        if moved:
+            self.stdout.write("tidied: " + ", ".join(f"{n} into {d}/" for d, n in sorted(moved.items())))
+
+    def _summary(self, batch: UploadBatch, report_dir: Path | None) -> None:
+        report = selectors.batch_report(batch=batch)
+        report_dir = report_dir or Path(settings.MEDIA_ROOT) / "reports"
+        report_dir.mkdir(parents=True, exist_ok=True)
+        json_path = report_dir / f"batch-{batch.pk}.json"
+        csv_path = report_dir / f"batch-{batch.pk}.csv"
+        json_path.write_text(json.dumps(report, indent=2))
+        csv_path.write_text(selectors.batch_report_csv(batch=batch))
+        self.stdout.write(f"batch {batch.pk}: {report['files']} files, {report['api_calls']} API calls")
+        for status, n in sorted(report["totals"].items()):
+            self.stdout.write(f"  {status:11} {n}")
+        for row in report["rows"]:
+            if row["status"] in ("failed",):
+                self.stdout.write(f"  failed: {row['file']}: {row['reason']}")
+        self.stdout.write(f"report: {json_path} and {csv_path}")
+
+    def _dry_run(self, root: Path) -> None:
+        rows = sweep_path(root)
+        totals: dict[str, int] = defaultdict(int)
+        for row in rows:
+            self.stdout.write(f"{row['verdict']:9} {row['file']}  {row.get('reason') or ''}")
+            totals[row["verdict"]] += 1
+        self.stdout.write("dry run, no call made: " + ", ".join(f"{n} {v}" for v, n in sorted(totals.items())))
+
+    def _stop(self, signum: int, frame: object) -> None:
+        self.stopping = True
+
+
+def _parse(value: str):  # noqa: ANN202
+    from datetime import datetime
+
+    return datetime.fromisoformat(value)

@@ -1,0 +1,69 @@
+"""Reads for uploads: batch progress and the after-action report."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+
+from django.db.models import Count
+
+from stravasync.strava import quota
+from stravasync.strava.quota import Kind, Priority
+
+from .models import Upload, UploadBatch
+
+REPORT_COLUMNS = ["file", "status", "upload_id", "activity_id", "duplicate_of", "reason", "start_time", "sha256"]
+
+
+def batch_counts(*, batch: UploadBatch) -> dict[str, int]:
+    rows = Upload.objects.filter(batch=batch).values("status").annotate(n=Count("id"))
+    return {row["status"]: row["n"] for row in rows}
+
+
+def batch_eta(*, batch: UploadBatch) -> datetime | None:
+    """When this batch's last file could be posted: its files plus those queued before them."""
+    mine = Upload.objects.filter(batch=batch, status__in=[Upload.Status.QUEUED, Upload.Status.UPLOADING])
+    last = mine.order_by("-id").values_list("id", flat=True).first()
+    if last is None:
+        return None
+    ahead = Upload.objects.filter(status__in=[Upload.Status.QUEUED, Upload.Status.UPLOADING], id__lte=last).count()
+    return quota.estimate_finish(ahead, kind=Kind.WRITE, priority=Priority.UPLOAD)
+
+
+def batch_report(*, batch: UploadBatch) -> dict:
+    """The after-action report: every file with its fate, the totals and the calls spent."""
+    rows = []
+    for upload in Upload.objects.filter(batch=batch).order_by("id"):
+        rows.append({
+            "file": upload.original_name,
+            "status": upload.status,
+            "upload_id": upload.strava_upload_id,
+            "activity_id": upload.activity_id,
+            "duplicate_of": upload.duplicate_of_activity,
+            "reason": upload.reason,
+            "start_time": upload.start_time.isoformat() if upload.start_time else None,
+            "sha256": upload.sha256,
+        })
+    batch.refresh_from_db()
+    return {
+        "batch": batch.pk,
+        "athlete": batch.athlete.strava_id,
+        "source": batch.source,
+        "label": batch.label,
+        "created_at": batch.created_at.isoformat(),
+        "finished_at": batch.finished_at.isoformat() if batch.finished_at else None,
+        "totals": batch_counts(batch=batch),
+        "files": len(rows),
+        "api_calls": batch.api_calls,
+        "rows": rows,
+    }
+
+
+def batch_report_csv(*, batch: UploadBatch) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS)
+    writer.writeheader()
+    for row in batch_report(batch=batch)["rows"]:
+        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return out.getvalue()

@@ -1,0 +1,17 @@
+"""django-q2 entry points: load by id, call a service. Safe to run twice or never."""
+
+from __future__ import annotations
+
+from . import services
+
+
+def post_upload(upload_id: int, grant: dict | None = None) -> None:
+    services.upload_post(upload_id=upload_id, grant=grant)
+
+
+def dispatch() -> int:
+    return services.uploads_dispatch()
+
+
+def confirm() -> int:
+    return services.uploads_confirm()
