@@ -9,7 +9,7 @@ import pytest
 from tests.conftest import DATA_DIR
 
 ACTIVITY_FIT = DATA_DIR / "dtcooper_python-fitparse__tests_files_2019-02-17-062644-ELEMNT-297E-195-0.fit"
-OTHER_ACTIVITY_FIT = DATA_DIR / "GoldenCheetah_GoldenCheetah__test_rides_moxy.fit"
+OTHER_ACTIVITY_FIT = DATA_DIR / "GoldenCheetah_GoldenCheetah__test_rides_Karoo-Botley_BW_Swanmore_Wickham-2025-05-09-1238.fit"
 SETTINGS_FIT = DATA_DIR / "dtcooper_python-fitparse__tests_files_Settings2.fit"
 MONITORING_FIT = DATA_DIR / "rgmf_fit_data_whiz__tests_files_monitor1_with_all.fit"
 GPX = DATA_DIR / "jimmykane_sports-lib__samples_gpx_garmin.gpx"
