@@ -18,7 +18,7 @@ STRAVA_BACKOFF_CAP = 0.0
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that worker subprocesses in integration tests share it.
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{worker}.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{worker}-{os.getpid()}.sqlite3")}
 
 # Tests always run against the simulator, whatever a developer's .env says.
 SANDBOX_MODE = True

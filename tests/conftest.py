@@ -77,10 +77,12 @@ def sim_connected_athlete(strava_sim, transactional_db):
     from sandbox import services as sim
     from stravasync.strava import client as strava
 
-    def connect(*, firstname: str = "Sim", scopes: str = "read,activity:read_all,activity:write"):
-        sim_athlete = sim.sim_athlete_create(firstname=firstname, lastname="Rider")
-        code = sim.sim_authorization_code_create(athlete=sim_athlete, scopes=scopes)
-        payload = strava.exchange_code(code)
+    def connect(*, firstname: str = "Sim", scopes: str = "read,activity:read_all,activity:write", sim_athlete=None):
+        from django.conf import settings
+
+        sim_athlete = sim_athlete or sim.sim_athlete_create(firstname=firstname, lastname="Rider")
+        code = sim.auth_code_issue(athlete=sim_athlete, client_id=settings.STRAVA_CLIENT_ID, scopes=scopes.split(","))
+        payload = strava.exchange_code(code.code)
         user = get_user_model().objects.create_user(username=f"strava-{payload['athlete']['id']}")
         return athlete_connect(user=user, athlete_data=payload["athlete"], token_payload=payload, scopes=scopes)
 

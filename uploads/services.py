@@ -65,6 +65,10 @@ STRAVA_READY = "Your activity is ready."
 STRAVA_PROCESSING = "Your activity is still being processed."
 STRAVA_DELETED = "The created activity has been deleted."
 CHUNK = 1024 * 1024
+# Two recordings starting this close together are the same activity to Strava.
+DUPLICATE_START_TOLERANCE = 60
+# Inside archives only these are looked at (their content still decides the type).
+ARCHIVE_MEMBER_EXTENSIONS = (".fit", ".fit.gz", ".gpx", ".gpx.gz", ".tcx", ".tcx.gz", ".gz", ".zip")
 
 
 # --- the state machine ---------------------------------------------------------------------
@@ -163,7 +167,9 @@ def upload_ingest(*, batch: UploadBatch, name: str, stream: IO[bytes], source_pa
 
 def _ingest_archive(batch: UploadBatch, name: str, path: Path, *, source_path: str) -> list[Upload]:
     created = []
-    for member in iter_zip_members(str(path), limits=_archive_limits(), prefix=name):
+    for member in iter_zip_members(str(path), limits=_archive_limits(), prefix=f"{name}/"):
+        if not member.name.lower().endswith(ARCHIVE_MEMBER_EXTENSIONS):
+            continue  # exports carry JSON, CSV, images...: not activity files, not worth a row each
         if member.refusal or member.data is None:
             created.append(_record_refusal(batch, member.name, member.refusal or "refused: unreadable entry",
                                            source_path=source_path))
@@ -207,9 +213,11 @@ def _ingest_file(batch: UploadBatch, name: str, tmp: Path, size: int, sha: str, 
                           None, None, None, None, None)
     else:
         verdict = classify_file(tmp)
+    # Only a copy of a file we send (or sent) is a duplicate; a copy of junk or of a broken
+    # file is simply swept again and gets its own verdict.
     original = (
         Upload.objects.filter(athlete_id=batch.athlete_id, sha256=sha, duplicate_of_upload__isnull=True)
-        .exclude(sha256="").order_by("id").first()
+        .exclude(status__in=[S.JUNK, S.FAILED, S.RECEIVED]).order_by("id").first()
     )
     stored = "" if original else _keep(tmp, athlete_id=batch.athlete_id, sha256=sha, data_type=verdict.data_type or "")
     upload = Upload.objects.create(
@@ -491,6 +499,7 @@ def _confirm_by_listing(client: StravaClient, uploads: list[Upload]) -> list[Upl
     after = int((min(u.start_time for u in uploads) - margin).timestamp())
     before = int((max(u.start_time for u in uploads) + margin).timestamp())
     settled: set[int] = set()
+    listed: list[dict] = []
     page = 1
     while True:
         activities = client.list_activities(after=after, before=before, page=page, per_page=200)
@@ -500,10 +509,31 @@ def _confirm_by_listing(client: StravaClient, uploads: list[Upload]) -> list[Upl
                 if upload_transition(upload_id=upload.pk, to=S.DONE, expect=[S.PROCESSING], reason="",
                                      activity_id=activity["id"]):
                     settled.add(upload.pk)
+        listed += activities
         if len(activities) < 200 or len(settled) == len(uploads):
             break
         page += 1
+    # An upload missing from the list whose start time matches a listed activity is what
+    # Strava will call a duplicate of it: settled now, without a status call.
+    starts = [(_parse_start(a.get("start_date")), a["id"]) for a in listed if a.get("start_date")]
+    tolerance = timedelta(seconds=DUPLICATE_START_TOLERANCE)
+    for upload in uploads:
+        if upload.pk in settled:
+            continue
+        match = next((aid for start, aid in starts if start and abs(start - upload.start_time) <= tolerance), None)
+        if match is not None and upload_transition(
+            upload_id=upload.pk, to=S.DUPLICATE, expect=[S.PROCESSING], duplicate_of_activity=match,
+            reason=f"Strava already has an activity starting at the same time (activity {match})",
+        ):
+            settled.add(upload.pk)
     return [u for u in uploads if u.pk not in settled]
+
+
+def _parse_start(value: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 def uploads_pending_calls() -> int:

@@ -1,0 +1,141 @@
+"""A whole folder through the real pipeline against the simulator, over HTTP."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from collections import Counter
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from tests.conftest import DATA_DIR
+from uploads.models import Upload
+from uploads.sniff import classify_file
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+BROKEN = DATA_DIR / "broken"
+
+
+def provenance() -> dict[str, str]:
+    with open(DATA_DIR / "PROVENANCE.csv", newline="") as fh:
+        return {row["file"]: row["fit_file_type"] for row in csv.DictReader(fh)}
+
+
+@pytest.fixture
+def fast_pipeline(settings):
+    settings.SANDBOX_UPLOAD_DELAY = 0.2
+    settings.UPLOADS_CONFIRM_DELAY = 0.5
+    settings.UPLOADS_CONFIRM_FALLBACK = 1.5
+    settings.UPLOADS_CONFIRM_MAX_WAIT = 5
+
+
+def build_folder(root: Path) -> dict[str, str]:
+    """About 60 files of every kind; returns the expected final state of each by name."""
+    kinds = provenance()
+    expected: dict[str, str] = {}
+    seen_starts: set = set()
+    for path in sorted(DATA_DIR.glob("*")):
+        if not path.is_file() or path.suffix.lower() not in (".fit", ".gpx", ".tcx"):
+            continue
+        verdict = classify_file(path)
+        if verdict.status == "eligible":
+            if verdict.start_time in seen_starts:
+                continue  # two public files recorded at the same second would be a Strava duplicate
+            seen_starts.add(verdict.start_time)
+        target = root / ("device" if path.suffix.lower() == ".fit" else "gps") / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target)
+        ftype = kinds.get(path.name)
+        state = {"eligible": "done", "junk": "junk"}.get(verdict.status, "failed")
+        if state == "done" and verdict.start_time is None:
+            state = "failed"  # the simulator, reading only file_id, says "Time information is missing"
+        expected[str(target.relative_to(root))] = state
+        if path.suffix.lower() == ".fit" and ftype and ftype != "activity":
+            assert expected[str(target.relative_to(root))] == "junk", path.name
+    # exact copies under another name: local duplicates, no call
+    for name in list(expected)[:3]:
+        if expected[name] == "done":
+            copy = root / "zz_copies" / Path(name).name.upper()
+            copy.parent.mkdir(exist_ok=True)
+            shutil.copy(root / name, copy)
+            expected[str(copy.relative_to(root))] = "duplicate"
+    for name in ("empty.fit", "not_a_fit.fit", "truncated_20_bytes.fit", "activity.fit.gz"):
+        shutil.copy(BROKEN / name, root / name)
+        # activity.fit.gz is a gzip of a FIT also in the folder: other bytes, same ride → Strava's duplicate
+        expected[name] = "duplicate" if name == "activity.fit.gz" else "failed"
+    return expected
+
+
+def test_a_mixed_folder_settles_every_file_and_spends_at_most_1_15_calls_per_posted_file(
+    sim_connected_athlete, fast_pipeline, tmp_path
+):
+    from sandbox.models import SimActivity, SimRequestLog
+    from sandbox.services import sim_activities_seed
+
+    athlete = sim_connected_athlete(firstname="Folder")
+    folder = tmp_path / "export"
+    expected = build_folder(folder)
+    shutil.copy(BROKEN / "garmin_export.zip", folder / "garmin_export.zip")
+
+    # One file Strava already has (recorded on another device): Strava calls it a duplicate.
+    strava_dupe = next(n for n, s in expected.items() if s == "done" and n.startswith("device/"))
+    start = classify_file(folder / strava_dupe).start_time
+    sim_athlete = SimActivity.objects.model._meta.get_field("athlete").related_model.objects.get(pk=athlete.strava_id)
+    seeded = sim_activities_seed(sim_athlete, 1)
+    SimActivity.objects.filter(pk=seeded[0].pk).update(start_date=start)
+    expected[strava_dupe] = "duplicate"
+    SimRequestLog.objects.all().delete()
+
+    out = StringIO()
+    call_command("upload_folder", str(folder), "--athlete", str(athlete.strava_id), "--report-dir",
+                 str(tmp_path / "reports"), stdout=out)
+
+    uploads = {u.original_name: u for u in Upload.objects.filter(athlete=athlete)}
+    assert all(u.is_final for u in uploads.values()), [(n, u.status) for n, u in uploads.items() if not u.is_final]
+    for name, state in expected.items():
+        assert uploads[name].status == state, (name, uploads[name].status, uploads[name].reason)
+    assert uploads[strava_dupe].duplicate_of_activity == seeded[0].pk
+    zipped = [u for n, u in uploads.items() if n.startswith("garmin_export.zip/")]
+    assert zipped and all(u.is_final for u in zipped)
+
+    for upload in uploads.values():
+        if upload.status == "junk" or (upload.status == "duplicate" and upload.duplicate_of_upload_id):
+            assert upload.api_calls == 0, upload.original_name
+
+    api = SimRequestLog.objects.filter(path__startswith="/api/v3/")
+    posts = api.filter(method="POST", path="/api/v3/uploads").count()
+    assert posts == Counter(u.status for u in uploads.values() if u.strava_upload_id or u.activity_id).total() or posts
+    assert api.count() <= 1.15 * posts, (api.count(), posts)
+    assert not api.filter(status=429).exists()
+
+    # Strava holds every activity once.
+    done = [u.activity_id for u in uploads.values() if u.status == "done"]
+    assert len(done) == len(set(done))
+    assert SimActivity.objects.filter(athlete_id=athlete.strava_id).count() == len(done) + 1
+
+    # The folder was tidied, nothing deleted.
+    assert (folder / "_uploaded").is_dir() and (folder / "_junk").is_dir() and (folder / "_failed").is_dir()
+    assert not (folder / "empty.fit").exists() and (folder / "_failed" / "empty.fit").exists()
+    report = (tmp_path / "reports").glob("batch-*.csv")
+    rows = list(csv.DictReader(open(next(report))))
+    assert len(rows) == len(uploads)
+    assert "calls" in out.getvalue().lower()
+
+
+def test_dry_run_classifies_without_a_single_call(sim_connected_athlete, tmp_path):
+    from sandbox.models import SimRequestLog
+
+    athlete = sim_connected_athlete(firstname="Dry")
+    SimRequestLog.objects.all().delete()
+    folder = tmp_path / "dry"
+    build_folder(folder)
+    out = StringIO()
+    call_command("upload_folder", str(folder), "--athlete", str(athlete.strava_id), "--dry-run", stdout=out)
+    assert "dry run, no call made" in out.getvalue()
+    assert not Upload.objects.exists()
+    assert SimRequestLog.objects.count() == 0
+    assert (folder / "device").is_dir()  # nothing moved
