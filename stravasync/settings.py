@@ -108,7 +108,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 Q_CLUSTER = {
-    "name": "stravasync",
+    "name": env("Q_CLUSTER_NAME", default="stravasync"),
     "workers": env.int("Q_WORKERS", default=2),
     # A task is a single Strava call plus bookkeeping; retry must exceed timeout, and the
     # database rows, not the broker, are the queue of record, so redelivery is harmless.

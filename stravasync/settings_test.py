@@ -12,10 +12,12 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+# Tasks run inline, except in worker processes that integration tests start themselves.
+TEST_WORKER_PROCESS = bool(os.environ.get("STRAVASYNC_TEST_WORKER"))
+Q_CLUSTER = {**Q_CLUSTER, "sync": not TEST_WORKER_PROCESS}
 STRAVA_BACKOFF_BASE = 0.0
 STRAVA_BACKOFF_CAP = 0.0
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and not TEST_WORKER_PROCESS:
     # A file, not memory, so that worker subprocesses in integration tests share it.
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{worker}-{os.getpid()}.sqlite3")}
