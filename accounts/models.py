@@ -71,6 +71,8 @@ class StravaToken(models.Model):
     expires_at = models.DateTimeField()
     scopes = models.CharField(max_length=300, blank=True)
     refreshed_at = models.DateTimeField(null=True, blank=True)
+    # A lease on the refresh: whoever sets it (conditional UPDATE) refreshes; others wait for it.
+    refresh_lease_until = models.DateTimeField(null=True, blank=True)
     refresh_count = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from stravasync.strava import client as strava
-from stravasync.strava.errors import BadRequest, ReconnectNeeded
+from stravasync.strava.errors import BadRequest, NetworkError, ReconnectNeeded
 
 from .models import Athlete, StravaToken
 
@@ -67,42 +69,66 @@ def athlete_mark_needs_reconnect(*, athlete_id: int, reason: str) -> None:
 def athlete_access_token(*, athlete_id: int, force_refresh: bool = False) -> str:
     """A valid access token for the athlete, refreshed at most once however many ask at once.
 
-    The refresh runs under a row lock (SELECT ... FOR UPDATE on PostgreSQL, the immediate
-    write lock on SQLite), and the rotated refresh token is committed before the lock is
-    released, so no worker can ever present a refresh token Strava has already retired.
+    The refresh is guarded by a lease on the token row, taken with a conditional UPDATE: one
+    caller wins it and refreshes; the others wait until the new token is saved. The rotated
+    refresh token is committed before the lease is released, so nobody ever presents a
+    refresh token Strava has retired. (A lease rather than SELECT ... FOR UPDATE held across
+    the HTTP call: on SQLite that would lock the whole database for the call's duration.)
     Raises ReconnectNeeded if Strava says the refresh token is dead.
     """
     margin = timedelta(seconds=settings.STRAVA_TOKEN_REFRESH_MARGIN)
+    lease = timedelta(seconds=settings.STRAVA_HTTP_TIMEOUT + 10)
     token = StravaToken.objects.filter(athlete_id=athlete_id).first()
     if token is None:
         raise ReconnectNeeded("No Strava token stored: connect with Strava again.")
     if not force_refresh and token.expires_at - margin > timezone.now():
         return token.access_token
     stale_access_token = token.access_token
+    deadline = time.monotonic() + lease.total_seconds() * 2
 
-    dead: BadRequest | None = None
-    with transaction.atomic():
-        token = StravaToken.objects.select_for_update().get(pk=token.pk)
-        fresh = token.expires_at - margin > timezone.now()
-        if fresh and (not force_refresh or token.access_token != stale_access_token):
-            return token.access_token  # someone else refreshed while we waited for the lock
-        try:
-            payload = strava.refresh_access_token(token.refresh_token)
-        except BadRequest as exc:
-            if not (exc.names("RefreshToken", "refresh_token") or exc.status in (400, 401)):
-                raise
-            dead = exc
-        else:
-            token.access_token = payload["access_token"]
-            token.refresh_token = payload.get("refresh_token") or token.refresh_token
-            token.expires_at = _expiry(payload)
-            token.refreshed_at = timezone.now()
-            token.refresh_count += 1
-            token.save()
-    if dead is not None:
+    while True:
+        now = timezone.now()
+        if _take_lease(token.pk, now, lease):
+            break
+        time.sleep(0.05)
+        token = StravaToken.objects.get(pk=token.pk)
+        if token.access_token != stale_access_token and token.expires_at - margin > timezone.now():
+            return token.access_token  # someone else refreshed while we waited
+        if time.monotonic() > deadline:
+            raise NetworkError("Timed out waiting for another worker's token refresh")
+
+    token = StravaToken.objects.get(pk=token.pk)
+    if token.access_token != stale_access_token and token.expires_at - margin > timezone.now():
+        StravaToken.objects.filter(pk=token.pk).update(refresh_lease_until=None)
+        return token.access_token
+    try:
+        payload = strava.refresh_access_token(token.refresh_token)
+    except BadRequest as exc:
+        StravaToken.objects.filter(pk=token.pk).update(refresh_lease_until=None)
+        if not (exc.names("RefreshToken", "refresh_token") or exc.status in (400, 401)):
+            raise
         athlete_mark_needs_reconnect(athlete_id=athlete_id, reason="Strava no longer accepts our refresh token.")
-        raise ReconnectNeeded(dead.message, status=dead.status, body=dead.body) from dead
+        raise ReconnectNeeded(exc.message, status=exc.status, body=exc.body) from exc
+    except Exception:
+        StravaToken.objects.filter(pk=token.pk).update(refresh_lease_until=None)
+        raise
+    token.access_token = payload["access_token"]
+    token.refresh_token = payload.get("refresh_token") or token.refresh_token
+    token.expires_at = _expiry(payload)
+    token.refreshed_at = timezone.now()
+    token.refresh_count += 1
+    token.refresh_lease_until = None
+    token.save()
     return token.access_token
+
+
+def _take_lease(token_pk: int, now, lease: timedelta) -> bool:  # noqa: ANN001
+    with transaction.atomic():
+        return bool(
+            StravaToken.objects.filter(
+                Q(refresh_lease_until__isnull=True) | Q(refresh_lease_until__lt=now), pk=token_pk
+            ).update(refresh_lease_until=now + lease)
+        )
 
 
 @sensitive_variables("access_token")
