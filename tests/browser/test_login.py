@@ -1,0 +1,62 @@
+"""In headless Chromium against the live server: connect with (simulated) Strava."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def connect(page, base_url: str, *, firstname: str, untick: tuple[str, ...] = ()) -> None:
+    page.goto(base_url + "/")
+    page.click("#connect-strava")
+    page.wait_for_selector("#authorize")  # the simulator's consent page
+    page.select_option("#athlete", "new")
+    page.fill("#firstname", firstname)
+    page.fill("#lastname", "Browser")
+    for scope in untick:
+        page.uncheck(f"input[name=scope][value='{scope}']")
+    page.click("#authorize")
+    page.wait_for_selector("#athlete-name")
+
+
+def test_connecting_with_strava_lands_on_the_dashboard_with_the_athlete_and_scopes(page, strava_sim):
+    connect(page, strava_sim.url, firstname="Paula")
+    assert page.inner_text("#athlete-name") == "Paula Browser"
+    scopes = page.locator("#scopes .scope").all_inner_texts()
+    assert scopes == ["activity:read_all", "activity:write", "read"]
+    assert page.locator("#missing-features").count() == 0
+    assert page.locator("#sandbox-banner").is_visible()
+    assert "valid" in page.inner_text("#token-state")
+
+
+def test_unticking_activity_write_says_uploads_are_off(page, strava_sim):
+    connect(page, strava_sim.url, firstname="Uma", untick=("activity:write",))
+    warning = page.inner_text("#missing-features")
+    assert "Uploads are off" in warning
+    assert "activity:write" not in page.locator("#scopes .scope").all_inner_texts()
+    assert page.locator("#reconnect").is_visible()
+
+
+def test_cancelling_at_strava_says_so_and_changes_nothing(page, strava_sim):
+    from accounts.models import Athlete
+
+    page.goto(strava_sim.url + "/")
+    page.click("#connect-strava")
+    page.wait_for_selector("#cancel")
+    page.click("#cancel")
+    page.wait_for_selector(".message")
+    assert "cancelled" in page.inner_text(".message")
+    assert not Athlete.objects.exists()
+
+
+def test_disconnecting_and_deleting_data_removes_the_athlete(page, strava_sim):
+    from accounts.models import Athlete
+
+    connect(page, strava_sim.url, firstname="Dora")
+    page.goto(strava_sim.url + "/disconnect/")
+    page.check("input[name=data][value=delete]")
+    page.click("#confirm-disconnect")
+    page.wait_for_selector(".message")
+    assert "deleted" in page.inner_text(".message")
+    assert not Athlete.objects.exists()
