@@ -1,0 +1,145 @@
+"""How fast is the sweep's FIT classifier, against reading headers only and a full fitparse parse?
+
+    .venv/bin/python bench/classify.py [--dir DIR ...] [--repeat N] [--fitparse-budget SECONDS]
+
+Goals: ours at least 1000x fitparse's full parse, at most 5x slower than reading the 14
+header bytes, and the same eligible/junk verdict as fitparse on every file it parses.
+fitparse parses about a megabyte every few seconds, so by default it runs on a
+deterministic subset that fits the time budget (0 means every file), and the "ours vs
+fitparse" ratio is measured on that same subset.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import fitparse  # noqa: E402 - after the path fix, so `uploads` imports from this checkout
+
+from uploads.sniff import classify_file  # noqa: E402
+
+DEFAULT_DIRS = [ROOT / "tests" / "data", Path("/work/shared/data/fit")]
+
+
+def fit_files(dirs: list[Path]) -> list[Path]:
+    """Every *.fit under the given folders (not recursive), once per distinct content."""
+    seen: set[str] = set()
+    files = []
+    for folder in dirs:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if path.suffix.lower() != ".fit" or not path.is_file():
+                continue
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            if digest not in seen:
+                seen.add(digest)
+                files.append(path)
+    return files
+
+
+def header_only(path: Path) -> bytes:
+    with open(path, "rb", buffering=0) as f:
+        return f.read(14)
+
+
+def fitparse_verdict(path: Path) -> str:
+    """eligible/junk from fitparse's full, strict parse (raises if fitparse cannot parse it)."""
+    messages = list(fitparse.FitFile(str(path)).get_messages())
+    file_ids = [message for message in messages if message.name == "file_id"]
+    file_type = file_ids[0].get_value("type") if file_ids else None
+    return "eligible" if file_type == "activity" else "junk"
+
+
+def best_seconds(function: Callable[[Path], object], files: list[Path], repeat: int) -> float:
+    """Best of `repeat` passes over the files (warm cache: the first pass warms it)."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for path in files:
+            function(path)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", type=Path, action="append", help="folder of FIT files (repeatable)")
+    parser.add_argument("--repeat", type=int, default=5, help="passes per measurement; the best counts")
+    parser.add_argument("--fitparse-budget", type=float, default=20.0, help="seconds for fitparse; 0 = all files")
+    args = parser.parse_args()
+
+    dirs = args.dir or DEFAULT_DIRS
+    files = fit_files(dirs)
+    if not files:
+        print("no FIT files found in", ", ".join(map(str, dirs)))
+        return 0
+    megabytes = sum(path.stat().st_size for path in files) / 1e6
+    print(f"{len(files)} distinct FIT files ({megabytes:.1f} MB) from {', '.join(str(d) for d in dirs if d.is_dir())}")
+    print(f"warm cache, one thread, best of {args.repeat} passes\n")
+
+    header_time = best_seconds(header_only, files, args.repeat)
+    ours_time = best_seconds(classify_file, files, args.repeat)
+
+    # fitparse: a deterministic spread of files (ordered by a hash of the name) until the budget is spent.
+    ordered = sorted(files, key=lambda path: hashlib.sha256(path.name.encode()).hexdigest())
+    subset: list[Path] = []
+    theirs: dict[Path, str | None] = {}
+    errors: list[str] = []
+    fitparse_time = 0.0
+    for path in ordered:
+        if args.fitparse_budget and fitparse_time >= args.fitparse_budget:
+            break
+        start = time.perf_counter()
+        try:
+            theirs[path] = fitparse_verdict(path)
+        except Exception as exc:  # any fitparse failure only excludes the file from the comparison
+            theirs[path] = None
+            errors.append(f"{path.name}: {type(exc).__name__}")
+        fitparse_time += time.perf_counter() - start
+        subset.append(path)
+    ours_subset_time = best_seconds(classify_file, subset, args.repeat)
+
+    rate = {
+        "header": len(files) / header_time,
+        "ours": len(files) / ours_time,
+        "fitparse": len(subset) / fitparse_time,
+        "ours_subset": len(subset) / ours_subset_time,
+    }
+    scope = (
+        "all files"
+        if len(subset) == len(files)
+        else f"{len(subset)} of {len(files)} files, {args.fitparse_budget:g} s budget"
+    )
+    print(f"{'':32}{'files/s':>12}{'µs/file':>14}")
+    print(f"{'header only (14 bytes)':32}{rate['header']:>12,.0f}{1e6 / rate['header']:>14,.1f}")
+    print(f"{'ours (classify_file)':32}{rate['ours']:>12,.0f}{1e6 / rate['ours']:>14,.1f}")
+    print(f"{'fitparse full parse':32}{rate['fitparse']:>12,.2f}{1e6 / rate['fitparse']:>14,.0f}   ({scope})")
+    print()
+    speedup = rate["ours_subset"] / rate["fitparse"]
+    slowdown = rate["header"] / rate["ours"]
+    print(f"ours vs fitparse      {speedup:>10,.0f}x   (same {len(subset)} files; goal >= 1000x)")
+    print(f"header-only vs ours   {slowdown:>10.2f}x   (goal <= 5x)")
+
+    parsed = [path for path in subset if theirs[path] is not None]
+    agree = [path for path in parsed if classify_file(path).status == theirs[path]]
+    print(f"verdicts agree        {len(agree):>6} / {len(parsed)}   files fitparse parses (goal: all)")
+    for path in parsed:
+        if path not in agree:
+            print(f"  DISAGREE {path.name}: ours {classify_file(path).status}, fitparse {theirs[path]}")
+    if errors:
+        print(f"fitparse could not parse {len(errors)} (left out of the comparison):")
+        for error in errors:
+            print(f"  {error}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
