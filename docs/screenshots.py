@@ -1,0 +1,84 @@
+"""Take the README's screenshots from the running app (sandbox mode, Debian's chromium).
+
+Usage: .venv/bin/python docs/screenshots.py  (starts bin/serve on a spare port, then stops it)
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)  # noqa: S310 - our own local server
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"{url} did not come up")
+
+
+def shoot(base: str) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=LAUNCH_ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 800})
+        page.goto(base + "/")
+        page.screenshot(path=OUT / "home.png")
+        page.click("#connect-strava")
+        page.wait_for_selector("#authorize")
+        page.screenshot(path=OUT / "consent.png")
+        page.click("#authorize")
+        page.wait_for_selector("#athlete-name")
+        page.screenshot(path=OUT / "dashboard.png", full_page=True)
+        for name, path in (("uploads", "/uploads/"), ("activities", "/activities/"), ("stats", "/stats/")):
+            response = page.goto(base + path)
+            if response is not None and response.ok:
+                page.screenshot(path=OUT / f"{name}.png", full_page=True)
+        browser.close()
+
+
+def main() -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "BIND": f"127.0.0.1:{port}", "SITE_URL": base}
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    subprocess.run([sys.executable, "manage.py", "sandbox_seed", "--demo"], cwd=ROOT, env=env, check=True)
+    server = subprocess.Popen(["bash", "bin/serve"], cwd=ROOT, env=env, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_up(base + "/")
+        shoot(base)
+        print(f"screenshots in {OUT}")
+    finally:
+        os.killpg(server.pid, signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+if __name__ == "__main__":
+    main()
