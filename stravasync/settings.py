@@ -183,6 +183,16 @@ QUOTA_RESERVE_RELEASE = env.float("QUOTA_RESERVE_RELEASE", default=0.15)
 QUOTA_INACTIVE_PROBE_SECONDS = env.int("QUOTA_INACTIVE_PROBE_SECONDS", default=600)
 
 # --- Uploads ------------------------------------------------------------------------------
+# Browser uploads: at most this many files and bytes in one request (the page splits bigger
+# drops into several requests), and this many of an athlete's files waiting or in flight.
+UPLOADS_WEB_MAX_FILES = env.int("UPLOADS_WEB_MAX_FILES", default=1000)
+UPLOADS_WEB_MAX_REQUEST_BYTES = env.int("UPLOADS_WEB_MAX_REQUEST_BYTES", default=2 * 1024**3)
+UPLOADS_MAX_IN_FLIGHT = env.int("UPLOADS_MAX_IN_FLIGHT", default=20_000)
+# Files are streamed to temporary files on disk, never held whole in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.TemporaryFileUploadHandler"]
+FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR", default=None)
+DATA_UPLOAD_MAX_NUMBER_FILES = UPLOADS_WEB_MAX_FILES
 # One activity file (after gunzip) above this is refused; archives are limited separately.
 UPLOADS_MAX_FILE_BYTES = env.int("UPLOADS_MAX_FILE_BYTES", default=100 * 1024 * 1024)
 # Limits on archives (zip bombs): total uncompressed bytes, entries, ratio, nesting depth.

@@ -67,3 +67,48 @@ def batch_report_csv(*, batch: UploadBatch) -> str:
     for row in batch_report(batch=batch)["rows"]:
         writer.writerow({k: "" if v is None else v for k, v in row.items()})
     return out.getvalue()
+
+
+def in_flight_count(*, athlete) -> int:  # noqa: ANN001
+    return Upload.objects.filter(
+        athlete=athlete, status__in=[Upload.Status.QUEUED, Upload.Status.UPLOADING, Upload.Status.PROCESSING]
+    ).count()
+
+
+def uploads_for(*, athlete, status: str = "", batch_id: int | None = None):  # noqa: ANN001, ANN201
+    uploads = Upload.objects.filter(athlete=athlete).select_related("batch").order_by("-id")
+    if status:
+        uploads = uploads.filter(status=status)
+    if batch_id:
+        uploads = uploads.filter(batch_id=batch_id)
+    return uploads
+
+
+def batch_status(*, batch: UploadBatch, file_limit: int = 1000) -> dict:
+    """Live progress for the batch page: counts per state, the share settled, the ETA, the files."""
+    counts = batch_counts(batch=batch)
+    total = sum(counts.values())
+    settled = sum(n for s, n in counts.items() if s in Upload.FINAL)
+    eta = batch_eta(batch=batch)
+    files = [
+        {
+            "id": u.pk,
+            "file": u.original_name,
+            "status": u.status,
+            "reason": u.reason,
+            "activity_id": u.activity_id or u.duplicate_of_activity,
+            "retry": u.status in (Upload.Status.FAILED, Upload.Status.JUNK) and bool(u.file),
+        }
+        for u in Upload.objects.filter(batch=batch).order_by("id")[:file_limit]
+    ]
+    return {
+        "batch": batch.pk,
+        "total": total,
+        "settled": settled,
+        "counts": counts,
+        "finished": total > 0 and settled == total,
+        "eta": eta.isoformat() if eta else None,
+        "eta_seconds": max(0, round(quota.seconds_until(eta))) if eta else 0,
+        "api_calls": UploadBatch.objects.filter(pk=batch.pk).values_list("api_calls", flat=True).first() or 0,
+        "files": files,
+    }

@@ -539,3 +539,21 @@ def _parse_start(value: str | None) -> datetime | None:
 def uploads_pending_calls() -> int:
     """Calls the upload backlog still needs (one POST per queued file), for ETAs."""
     return Upload.objects.filter(status__in=[S.QUEUED, S.UPLOADING]).count()
+
+
+def uploads_retry_failed(*, athlete: Athlete) -> int:
+    failed = Upload.objects.filter(athlete=athlete, status=S.FAILED).exclude(file="")
+    return sum(upload_retry(upload=u) for u in failed)
+
+
+def upload_delete(*, upload: Upload) -> bool:
+    """Delete a settled (or waiting) upload and its stored file, unless another row shares it."""
+    if upload.status in (S.UPLOADING, S.PROCESSING):
+        return False
+    name = upload.file.name if upload.file else ""
+    batch_id = upload.batch_id
+    upload.delete()
+    if name and not Upload.objects.filter(file=name).exists():
+        (_media_root() / name).unlink(missing_ok=True)
+    batch_refresh(batch_id=batch_id)
+    return True

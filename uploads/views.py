@@ -1,32 +1,156 @@
+"""Upload pages. Every query goes through the signed-in athlete: another athlete's rows are 404."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
-from . import selectors
+from accounts.models import Athlete
+
+from . import selectors, services
 from .models import Upload, UploadBatch
 
 
-def _owned_uploads(request: HttpRequest):  # noqa: ANN202
-    """Staff see every upload; an athlete only their own (anything else answers 404)."""
+def _athlete(request: HttpRequest) -> Athlete:
+    athlete = Athlete.objects.filter(user=request.user).first()
+    if athlete is None:
+        raise Http404("Connect with Strava first")
+    return athlete
+
+
+def _uploads(request: HttpRequest) -> QuerySet[Upload]:
+    """Staff may open any file from the admin; an athlete only their own."""
     if request.user.is_staff:
         return Upload.objects.all()
     return Upload.objects.filter(athlete__user=request.user)
 
 
-def _owned_batches(request: HttpRequest):  # noqa: ANN202
+def _batches(request: HttpRequest) -> QuerySet[UploadBatch]:
     if request.user.is_staff:
         return UploadBatch.objects.all()
     return UploadBatch.objects.filter(athlete__user=request.user)
 
 
 @login_required
+def upload_page(request: HttpRequest) -> HttpResponse:
+    athlete = _athlete(request)
+    context = {
+        "athlete": athlete,
+        "uploads_allowed": athlete.has_scope("activity:write"),
+        "max_files": settings.UPLOADS_WEB_MAX_FILES,
+        "max_request_bytes": settings.UPLOADS_WEB_MAX_REQUEST_BYTES,
+        "max_file_bytes": settings.UPLOADS_MAX_FILE_BYTES,
+    }
+    return render(request, "uploads/upload.html", context)
+
+
+@login_required
+@require_POST
+def batch_create(request: HttpRequest) -> JsonResponse:
+    athlete = _athlete(request)
+    batch = services.batch_create(athlete=athlete, source=UploadBatch.Source.WEB, label="browser upload")
+    return JsonResponse({"id": batch.pk, "url": reverse("uploads:batch", args=[batch.pk])}, status=201)
+
+
+@login_required
+@require_POST
+def batch_add_files(request: HttpRequest, pk: int) -> JsonResponse:
+    """Receive one request's worth of files (streamed to disk by Django) into a batch."""
+    athlete = _athlete(request)
+    batch = get_object_or_404(UploadBatch, pk=pk, athlete=athlete)
+    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    if length > settings.UPLOADS_WEB_MAX_REQUEST_BYTES:
+        return JsonResponse({"error": f"request larger than {settings.UPLOADS_WEB_MAX_REQUEST_BYTES} bytes"}, status=413)
+    if selectors.in_flight_count(athlete=athlete) >= settings.UPLOADS_MAX_IN_FLIGHT:
+        return JsonResponse({"error": "too many of your files are still waiting; try again when they have settled"},
+                            status=429)
+    files = request.FILES.getlist("files")
+    results = []
+    for uploaded in files:
+        try:
+            created = services.upload_ingest(batch=batch, name=uploaded.name, stream=uploaded)
+        except OSError as exc:
+            results.append({"file": uploaded.name, "status": "failed", "reason": f"could not be stored: {exc}"})
+            continue
+        finally:
+            uploaded.close()
+        results += [{"file": u.original_name, "status": u.status, "reason": u.reason} for u in created]
+    return JsonResponse({"batch": batch.pk, "files": results})
+
+
+@login_required
+def batch_page(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = get_object_or_404(UploadBatch.objects.filter(athlete__user=request.user), pk=pk)
+    return render(request, "uploads/batch.html", {"batch": batch, "status": selectors.batch_status(batch=batch)})
+
+
+@login_required
+def batch_status(request: HttpRequest, pk: int) -> JsonResponse:
+    batch = get_object_or_404(UploadBatch.objects.filter(athlete__user=request.user), pk=pk)
+    return JsonResponse(selectors.batch_status(batch=batch))
+
+
+@login_required
+def history(request: HttpRequest) -> HttpResponse:
+    athlete = _athlete(request)
+    status = request.GET.get("status") or ""
+    batch_id = request.GET.get("batch") or ""
+    uploads = selectors.uploads_for(athlete=athlete, status=status, batch_id=int(batch_id) if batch_id.isdigit() else None)
+    page = Paginator(uploads, 50).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "status": status,
+        "batch_id": batch_id,
+        "statuses": Upload.Status.choices,
+        "batches": UploadBatch.objects.filter(athlete=athlete)[:50],
+        "failed_count": Upload.objects.filter(athlete=athlete, status=Upload.Status.FAILED).count(),
+    }
+    return render(request, "uploads/history.html", context)
+
+
+@login_required
+@require_POST
+def retry(request: HttpRequest, pk: int) -> HttpResponse:
+    upload = get_object_or_404(Upload.objects.filter(athlete__user=request.user), pk=pk)
+    if services.upload_retry(upload=upload):
+        messages.success(request, f"{upload.display_name} is queued again.")
+    else:
+        messages.error(request, f"{upload.display_name} cannot be retried ({upload.status}).")
+    return redirect(request.POST.get("next") or reverse("uploads:history"))
+
+
+@login_required
+@require_POST
+def retry_all_failed(request: HttpRequest) -> HttpResponse:
+    athlete = _athlete(request)
+    count = services.uploads_retry_failed(athlete=athlete)
+    messages.success(request, f"{count} failed file(s) queued again.")
+    return redirect(request.POST.get("next") or reverse("uploads:history"))
+
+
+@login_required
+@require_POST
+def delete(request: HttpRequest, pk: int) -> HttpResponse:
+    upload = get_object_or_404(Upload.objects.filter(athlete__user=request.user), pk=pk)
+    if services.upload_delete(upload=upload):
+        messages.success(request, f"{upload.display_name} and its stored file were deleted.")
+    else:
+        messages.error(request, "A file on its way to Strava cannot be deleted; wait until it has settled.")
+    return redirect(request.POST.get("next") or reverse("uploads:history"))
+
+
+@login_required
 def download(request: HttpRequest, pk: int) -> FileResponse:
-    upload = get_object_or_404(_owned_uploads(request), pk=pk)
+    upload = get_object_or_404(_uploads(request), pk=pk)
     if not upload.file:
         raise Http404("No stored file")
     path = Path(settings.MEDIA_ROOT) / upload.file.name
@@ -39,7 +163,7 @@ def download(request: HttpRequest, pk: int) -> FileResponse:
 def report(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "json"):
         raise Http404("Reports are CSV or JSON")
-    batch = get_object_or_404(_owned_batches(request), pk=pk)
+    batch = get_object_or_404(_batches(request), pk=pk)
     if fmt == "json":
         response: HttpResponse = JsonResponse(selectors.batch_report(batch=batch))
     else:

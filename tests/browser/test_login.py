@@ -4,20 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.conftest import connect
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def connect(page, base_url: str, *, firstname: str, untick: tuple[str, ...] = ()) -> None:
-    page.goto(base_url + "/")
-    page.click("#connect-strava")
-    page.wait_for_selector("#authorize")  # the simulator's consent page
-    page.select_option("#athlete", "new")
-    page.fill("#firstname", firstname)
-    page.fill("#lastname", "Browser")
-    for scope in untick:
-        page.uncheck(f"input[name=scope][value='{scope}']")
-    page.click("#authorize")
-    page.wait_for_selector("#athlete-name")
 
 
 def test_connecting_with_strava_lands_on_the_dashboard_with_the_athlete_and_scopes(page, strava_sim):
