@@ -1,0 +1,97 @@
+"""Routes on the map: Google's encoded polyline format and plausible loops around a point."""
+
+from __future__ import annotations
+
+import math
+import random
+
+Point = tuple[float, float]
+
+_METRES_PER_DEGREE = 111_320.0
+
+
+def polyline_encode(points: list[Point], precision: int = 5) -> str:
+    """Google's encoded polyline algorithm (the format of Strava's `map.summary_polyline`)."""
+    factor = 10**precision
+    out: list[str] = []
+    prev_lat = prev_lng = 0
+    for lat, lng in points:
+        ilat, ilng = round(lat * factor), round(lng * factor)
+        for delta in (ilat - prev_lat, ilng - prev_lng):
+            value = ~(delta << 1) if delta < 0 else delta << 1
+            while value >= 0x20:
+                out.append(chr((0x20 | (value & 0x1F)) + 63))
+                value >>= 5
+            out.append(chr(value + 63))
+        prev_lat, prev_lng = ilat, ilng
+    return "".join(out)
+
+
+def polyline_decode(text: str, precision: int = 5) -> list[Point]:
+    factor = 10**precision
+    points: list[Point] = []
+    index = lat = lng = 0
+    while index < len(text):
+        deltas = []
+        for _ in range(2):
+            shift = result = 0
+            while True:
+                byte = ord(text[index]) - 63
+                index += 1
+                result |= (byte & 0x1F) << shift
+                shift += 5
+                if byte < 0x20:
+                    break
+            deltas.append(~(result >> 1) if result & 1 else result >> 1)
+        lat += deltas[0]
+        lng += deltas[1]
+        points.append((lat / factor, lng / factor))
+    return points
+
+
+def offset(point: Point, *, north_m: float, east_m: float) -> Point:
+    lat, lng = point
+    return (
+        lat + north_m / _METRES_PER_DEGREE,
+        lng + east_m / (_METRES_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01)),
+    )
+
+
+def loop(start: Point, distance_m: float, rng: random.Random, *, points: int = 24) -> list[Point]:
+    """A closed, slightly irregular loop of about `distance_m` that starts and ends at `start`."""
+    radius = min(distance_m / (2 * math.pi) * rng.uniform(0.75, 0.95), 60_000.0)
+    bearing = rng.uniform(0, 2 * math.pi)
+    centre = offset(start, north_m=radius * math.cos(bearing), east_m=radius * math.sin(bearing))
+    route = [start]
+    for i in range(1, points):
+        angle = bearing + math.pi + 2 * math.pi * i / points
+        r = radius * rng.uniform(0.85, 1.15)
+        route.append(offset(centre, north_m=r * math.cos(angle), east_m=r * math.sin(angle)))
+    route.append(start)
+    return route
+
+
+def line(start: Point, end: Point, rng: random.Random, *, points: int = 10, wiggle_m: float = 30.0) -> list[Point]:
+    """A road-like line from start to end."""
+    route = [start]
+    for i in range(1, points):
+        t = i / points
+        mid = (start[0] + (end[0] - start[0]) * t, start[1] + (end[1] - start[1]) * t)
+        route.append(offset(mid, north_m=rng.uniform(-wiggle_m, wiggle_m), east_m=rng.uniform(-wiggle_m, wiggle_m)))
+    route.append(end)
+    return route
+
+
+def densify(route: list[Point], rng: random.Random, *, factor: int = 4, wiggle_m: float = 15.0) -> list[Point]:
+    """More points along the same route, as a detailed `map.polyline` has."""
+    if len(route) < 2:
+        return list(route)
+    dense: list[Point] = []
+    for a, b in zip(route, route[1:], strict=False):
+        dense.append(a)
+        for i in range(1, factor):
+            t = i / factor
+            mid = (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t)
+            dense.append(offset(mid, north_m=rng.uniform(-wiggle_m, wiggle_m), east_m=rng.uniform(-wiggle_m, wiggle_m)))
+    dense.append(route[-1])
+    return dense

@@ -1,0 +1,312 @@
+"""The simulator's own tables: Strava's objects as Strava would store them, plus its quota and faults.
+
+Ids start in Strava's ranges (see migration 0002) so that activity and upload ids exceed 32 bits,
+as real ones do, and an athlete id is never mistaken for an activity id.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import models
+from django.utils.timezone import now
+
+
+def _scopes(text: str) -> set[str]:
+    return {s for s in text.split(",") if s}
+
+
+class SimAthlete(models.Model):
+    username = models.CharField(max_length=64, blank=True)
+    firstname = models.CharField(max_length=64)
+    lastname = models.CharField(max_length=64)
+    city = models.CharField(max_length=64, blank=True)
+    state = models.CharField(max_length=64, blank=True)
+    country = models.CharField(max_length=64, blank=True)
+    sex = models.CharField(max_length=1, blank=True)
+    premium = models.BooleanField(default=False)
+    timezone = models.CharField(max_length=64, default="UTC", help_text="IANA name")
+    home_lat = models.FloatField(default=0.0)
+    home_lng = models.FloatField(default=0.0)
+    weight = models.FloatField(default=0.0)
+    ftp = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        verbose_name = "simulated athlete"
+
+    def __str__(self) -> str:
+        return f"{self.firstname} {self.lastname} ({self.pk})"
+
+
+class SimAuthCode(models.Model):
+    """An OAuth authorization code: single use, valid for ten minutes."""
+
+    code = models.CharField(max_length=64, unique=True)
+    athlete = models.ForeignKey(SimAthlete, on_delete=models.CASCADE, related_name="codes")
+    client_id = models.CharField(max_length=64)
+    scope = models.CharField(max_length=255, help_text="accepted scopes, comma-separated")
+    created_at = models.DateTimeField(default=now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"code for athlete {self.athlete_id}"
+
+
+class SimToken(models.Model):
+    """One grant: an access token and the refresh token that may replace it (once)."""
+
+    athlete = models.ForeignKey(SimAthlete, on_delete=models.CASCADE, related_name="tokens")
+    client_id = models.CharField(max_length=64, db_index=True)
+    scope = models.CharField(max_length=255)
+    access_token = models.CharField(max_length=64, unique=True)
+    access_expires_at = models.DateTimeField()
+    refresh_token = models.CharField(max_length=64, unique=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True, help_text="set when the refresh token was used")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        verbose_name = "simulated token"
+
+    def __str__(self) -> str:
+        return f"token of athlete {self.athlete_id} for {self.client_id}"
+
+    @property
+    def scopes(self) -> set[str]:
+        return _scopes(self.scope)
+
+    def access_valid(self, at: datetime | None = None) -> bool:
+        return self.revoked_at is None and self.access_expires_at > (at or now())
+
+
+class SimSegment(models.Model):
+    name = models.CharField(max_length=128)
+    activity_type = models.CharField(max_length=16, default="Ride")
+    distance = models.FloatField()
+    average_grade = models.FloatField()
+    maximum_grade = models.FloatField()
+    elevation_high = models.FloatField()
+    elevation_low = models.FloatField()
+    start_lat = models.FloatField()
+    start_lng = models.FloatField()
+    end_lat = models.FloatField()
+    end_lng = models.FloatField()
+    climb_category = models.PositiveSmallIntegerField(default=0)
+    city = models.CharField(max_length=64, blank=True)
+    state = models.CharField(max_length=64, blank=True)
+    country = models.CharField(max_length=64, blank=True)
+    private = models.BooleanField(default=False)
+    hazardous = models.BooleanField(default=False)
+    polyline = models.TextField(blank=True)
+    effort_count = models.PositiveIntegerField(default=0)
+    athlete_count = models.PositiveIntegerField(default=0)
+    star_count = models.PositiveIntegerField(default=0)
+    popularity = models.FloatField(default=1.0, help_text="seeding weight: popular segments get most efforts")
+    created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        verbose_name = "simulated segment"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.pk})"
+
+
+class SimActivity(models.Model):
+    athlete = models.ForeignKey(SimAthlete, on_delete=models.CASCADE, related_name="activities")
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    sport_type = models.CharField(max_length=32)
+    type = models.CharField(max_length=32)
+    start_date = models.DateTimeField()
+    timezone = models.CharField(max_length=64, default="UTC", help_text="IANA name")
+    distance = models.FloatField(default=0.0)
+    moving_time = models.PositiveIntegerField(default=0)
+    elapsed_time = models.PositiveIntegerField(default=0)
+    total_elevation_gain = models.FloatField(default=0.0)
+    elev_high = models.FloatField(null=True, blank=True)
+    elev_low = models.FloatField(null=True, blank=True)
+    average_speed = models.FloatField(default=0.0)
+    max_speed = models.FloatField(default=0.0)
+    average_cadence = models.FloatField(null=True, blank=True)
+    average_watts = models.FloatField(null=True, blank=True)
+    weighted_average_watts = models.PositiveIntegerField(null=True, blank=True)
+    max_watts = models.PositiveIntegerField(null=True, blank=True)
+    kilojoules = models.FloatField(null=True, blank=True)
+    device_watts = models.BooleanField(default=False)
+    has_heartrate = models.BooleanField(default=False)
+    average_heartrate = models.FloatField(null=True, blank=True)
+    max_heartrate = models.FloatField(null=True, blank=True)
+    calories = models.FloatField(default=0.0)
+    suffer_score = models.PositiveIntegerField(null=True, blank=True)
+    achievement_count = models.PositiveIntegerField(default=0)
+    pr_count = models.PositiveIntegerField(default=0)
+    kudos_count = models.PositiveIntegerField(default=0)
+    comment_count = models.PositiveIntegerField(default=0)
+    athlete_count = models.PositiveIntegerField(default=1)
+    photo_count = models.PositiveIntegerField(default=0)
+    total_photo_count = models.PositiveIntegerField(default=0)
+    trainer = models.BooleanField(default=False)
+    commute = models.BooleanField(default=False)
+    manual = models.BooleanField(default=False)
+    private = models.BooleanField(default=False)
+    visibility = models.CharField(max_length=16, default="everyone")
+    flagged = models.BooleanField(default=False)
+    hide_from_home = models.BooleanField(default=False)
+    workout_type = models.PositiveSmallIntegerField(null=True, blank=True)
+    gear_id = models.CharField(max_length=32, blank=True)
+    device_name = models.CharField(max_length=64, blank=True)
+    external_id = models.CharField(max_length=255, blank=True)
+    upload_id = models.BigIntegerField(null=True, blank=True)
+    start_lat = models.FloatField(null=True, blank=True)
+    start_lng = models.FloatField(null=True, blank=True)
+    end_lat = models.FloatField(null=True, blank=True)
+    end_lng = models.FloatField(null=True, blank=True)
+    summary_polyline = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        verbose_name = "simulated activity"
+        verbose_name_plural = "simulated activities"
+        indexes = [models.Index(fields=["athlete", "start_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.pk})"
+
+
+class SimSegmentEffort(models.Model):
+    activity = models.ForeignKey(SimActivity, on_delete=models.CASCADE, related_name="efforts")
+    athlete = models.ForeignKey(SimAthlete, on_delete=models.CASCADE, related_name="efforts")
+    segment = models.ForeignKey(SimSegment, on_delete=models.CASCADE, related_name="efforts")
+    name = models.CharField(max_length=128)
+    elapsed_time = models.PositiveIntegerField()
+    moving_time = models.PositiveIntegerField()
+    start_date = models.DateTimeField()
+    distance = models.FloatField()
+    start_index = models.PositiveIntegerField(default=0)
+    end_index = models.PositiveIntegerField(default=0)
+    average_cadence = models.FloatField(null=True, blank=True)
+    average_watts = models.FloatField(null=True, blank=True)
+    device_watts = models.BooleanField(default=False)
+    average_heartrate = models.FloatField(null=True, blank=True)
+    max_heartrate = models.FloatField(null=True, blank=True)
+    kom_rank = models.PositiveSmallIntegerField(null=True, blank=True)
+    pr_rank = models.PositiveSmallIntegerField(null=True, blank=True)
+    hidden = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = "simulated segment effort"
+        indexes = [models.Index(fields=["athlete", "segment"])]
+
+    def __str__(self) -> str:
+        return f"effort {self.pk} on {self.segment_id}"
+
+
+class SimUpload(models.Model):
+    class State(models.TextChoices):
+        PROCESSING = "processing"
+        READY = "ready"
+        ERROR = "error"
+
+    athlete = models.ForeignKey(SimAthlete, on_delete=models.CASCADE, related_name="uploads")
+    client_id = models.CharField(max_length=64)
+    filename = models.CharField(max_length=255)
+    data_type = models.CharField(max_length=8)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size = models.PositiveIntegerField(default=0)
+    data = models.BinaryField(blank=True, help_text="the file, kept until it is processed")
+    name = models.CharField(max_length=255, blank=True)
+    description = models.TextField(blank=True)
+    trainer = models.BooleanField(null=True, blank=True)
+    commute = models.BooleanField(null=True, blank=True)
+    external_id = models.CharField(max_length=255, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PROCESSING)
+    error = models.TextField(blank=True)
+    activity_id = models.BigIntegerField(null=True, blank=True, help_text="kept when the activity is deleted")
+    created_at = models.DateTimeField(default=now)
+    process_after = models.DateTimeField(db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "simulated upload"
+
+    def __str__(self) -> str:
+        return f"upload {self.pk} ({self.filename})"
+
+
+class SimPushSubscription(models.Model):
+    client_id = models.CharField(max_length=64, unique=True, help_text="Strava allows one per application")
+    callback_url = models.URLField(max_length=500)
+    verify_token = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        verbose_name = "simulated push subscription"
+
+    def __str__(self) -> str:
+        return f"subscription {self.pk} → {self.callback_url}"
+
+
+class SimRateCounter(models.Model):
+    """Requests counted per application in the current short window and day (Strava's quota)."""
+
+    client_id = models.CharField(max_length=64, unique=True)
+    window_index = models.BigIntegerField(default=0)
+    day_index = models.BigIntegerField(default=0)
+    short_count = models.PositiveIntegerField(default=0)
+    daily_count = models.PositiveIntegerField(default=0)
+    read_short_count = models.PositiveIntegerField(default=0)
+    read_daily_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "simulated rate counter"
+
+    def __str__(self) -> str:
+        return f"usage of {self.client_id}: {self.short_count},{self.daily_count}"
+
+
+class SimRequestLog(models.Model):
+    """Every request the simulator answered, faults and 429s included: tests count calls here."""
+
+    client_id = models.CharField(max_length=64, blank=True)
+    athlete_id = models.BigIntegerField(null=True, blank=True, help_text="the simulated athlete's Strava id")
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=255, help_text="after the mount, e.g. /api/v3/athlete/activities")
+    query = models.TextField(blank=True)
+    status = models.PositiveSmallIntegerField(help_text="0 when the connection was dropped on purpose")
+    created_at = models.DateTimeField(db_index=True)
+    duration_ms = models.FloatField(default=0.0)
+
+    class Meta:
+        verbose_name = "simulated request"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} → {self.status}"
+
+
+class SimConfig(models.Model):
+    """The one row of switches and fault rates; rates are probabilities per api/v3 request."""
+
+    error_rate = models.FloatField(default=0.0, help_text="share of api/v3 requests answered 500/502/503")
+    slow_seconds = models.FloatField(default=0.0, help_text="delay of a slow answer")
+    slow_rate = models.FloatField(default=0.0, help_text="share of api/v3 requests answered slowly")
+    drop_rate = models.FloatField(default=0.0, help_text="share of api/v3 requests whose connection is dropped")
+    inactive = models.BooleanField(default=False, help_text="the application's API subscription lapsed: 403")
+    fail_uploads = models.BooleanField(default=False, help_text="every processed upload ends in error")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "simulator configuration"
+
+    def __str__(self) -> str:
+        return "simulator configuration"
+
+    @classmethod
+    def load(cls) -> SimConfig:
+        config, _ = cls.objects.get_or_create(pk=1)
+        return config

@@ -1,0 +1,300 @@
+"""Strava's endpoints, thin: parse the request, call a selector or service, shape Strava's JSON."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from sandbox import selectors, serializers, services
+from sandbox.errors import ApiError, authorization_error, bad_request, missing_scope, not_found
+from sandbox.gateway import api_view, logged, note
+from sandbox.models import SimPushSubscription, SimToken
+
+# The consent page's wording for each scope, after Strava's.
+SCOPES = {
+    "read": "View data about your public profile",
+    "read_all": "View data about your private routes, segments, and events",
+    "profile:read_all": "View your complete Strava profile",
+    "profile:write": "Update your weight and Functional Threshold Power (FTP)",
+    "activity:read": "View data about your activities",
+    "activity:read_all": "View data about your private activities",
+    "activity:write": "Upload your activities to Strava",
+}
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
+# --- OAuth ----------------------------------------------------------------------------------
+
+
+def _authorize_params(request: HttpRequest) -> dict[str, str]:
+    keys = ("client_id", "redirect_uri", "response_type", "state", "scope", "approval_prompt")
+    if request.method != "POST":
+        return {key: request.GET.get(key, "") for key in keys}
+    # On the consent form `scope` names the checkboxes; the request's scopes travel as requested_scope.
+    params = {key: request.POST.get(key, "") for key in keys}
+    params["scope"] = request.POST.get("requested_scope", "")
+    return params
+
+
+def _requested_scopes(params: dict[str, str]) -> list[str]:
+    scopes = [s.strip() for s in (params["scope"] or "read").split(",") if s.strip()]
+    unknown = [s for s in scopes if s not in SCOPES]
+    if unknown:
+        raise bad_request("Application", "scope")
+    return list(dict.fromkeys(scopes))
+
+
+def _check_authorize(params: dict[str, str]) -> list[str]:
+    services.client_check(client_id=params["client_id"])
+    if params["response_type"] != "code":
+        raise bad_request("Application", "response_type")
+    if urlsplit(params["redirect_uri"]).scheme not in ("http", "https"):
+        raise bad_request("Application", "redirect_uri")
+    return _requested_scopes(params)
+
+
+def _redirect(redirect_uri: str, params: dict[str, str]) -> HttpResponseRedirect:
+    """Append to the callback's own query string, commas left readable as Strava does."""
+    parts = urlsplit(redirect_uri)
+    extra = urlencode(params, safe=",:")
+    return HttpResponseRedirect(urlunsplit(parts._replace(query=f"{parts.query}&{extra}" if parts.query else extra)))
+
+
+def _consent_page(request: HttpRequest, params: dict[str, str], scopes: list[str]) -> HttpResponse:
+    context = {
+        "params": params,
+        "scopes": [(scope, SCOPES[scope]) for scope in scopes],
+        "athletes": selectors.athletes_for_consent(),
+        "csrf_token": get_token(request),
+    }
+    # No RequestContext: the simulator must not depend on the app's context processors.
+    return HttpResponse(render_to_string("sandbox/authorize.html", context))
+
+
+@logged
+def authorize(request: HttpRequest) -> HttpResponse:
+    """GET: the consent page. POST: the athlete's answer, sent back to redirect_uri."""
+    params = _authorize_params(request)
+    try:
+        scopes = _check_authorize(params)
+    except ApiError as exc:
+        return exc.response()
+    if request.method != "POST":
+        return _consent_page(request, params, scopes)
+    if "cancel" in request.POST:
+        return _redirect(params["redirect_uri"], {"state": params["state"], "error": "access_denied"})
+
+    choice = request.POST.get("athlete", "new")
+    athlete = None
+    if choice != "new":
+        athlete = selectors.athlete_get(athlete_id=int(choice)) if choice.isdigit() else None
+        if athlete is None:
+            return bad_request("Athlete", "id").response()
+    if selectors.athlete_limit_reached(client_id=params["client_id"], athlete_id=athlete.pk if athlete else None):
+        return HttpResponse(render_to_string("sandbox/athlete_limit.html"), status=403)
+    if athlete is None:
+        athlete = services.sim_athlete_create(
+            firstname=request.POST.get("firstname", ""), lastname=request.POST.get("lastname", "")
+        )
+    ticked = set(request.POST.getlist("scope"))
+    accepted = [scope for scope in scopes if scope in ticked]
+    code = services.auth_code_issue(athlete=athlete, client_id=params["client_id"], scopes=accepted)
+    note(request, athlete_id=athlete.pk)
+    return _redirect(params["redirect_uri"], {"state": params["state"], "code": code.code, "scope": ",".join(accepted)})
+
+
+def _param(request: HttpRequest, name: str) -> str:
+    return request.POST.get(name) or request.GET.get(name) or ""
+
+
+@csrf_exempt
+@logged
+@require_POST
+def token(request: HttpRequest) -> HttpResponse:
+    """Code exchange (with the athlete) or refresh (rotating the refresh token)."""
+    try:
+        services.client_check(client_id=_param(request, "client_id"), client_secret=_param(request, "client_secret"))
+        grant_type = _param(request, "grant_type") or "authorization_code"
+        if grant_type == "authorization_code":
+            grant = services.token_exchange(client_id=_param(request, "client_id"), code=_param(request, "code"))
+            body = serializers.token(grant, athlete=grant.athlete)
+        elif grant_type == "refresh_token":
+            grant = services.token_refresh(client_id=_param(request, "client_id"), refresh_token=_param(request, "refresh_token"))
+            body = serializers.token(grant)
+        else:
+            raise bad_request("Application", "grant_type")
+    except ApiError as exc:
+        return exc.response()
+    note(request, athlete_id=grant.athlete_id)
+    return JsonResponse(body)
+
+
+@csrf_exempt
+@logged
+@require_POST
+def deauthorize(request: HttpRequest) -> HttpResponse:
+    access_token = selectors.bearer_token(request) or _param(request, "access_token")
+    grant = selectors.token_get(access_token=access_token)
+    if grant is None or not grant.access_valid():
+        return authorization_error().response()
+    note(request, client_id=grant.client_id, athlete_id=grant.athlete_id)
+    services.tokens_revoke(token=grant)
+    return JsonResponse({"access_token": access_token})
+
+
+# --- api/v3 ---------------------------------------------------------------------------------
+
+
+def _methods(request: HttpRequest, *allowed: str) -> None:
+    if request.method not in allowed:
+        raise not_found("resource", "path")
+
+
+def _require(token: SimToken, scopes: set[str], permission: str) -> None:
+    if not token.scopes & scopes:
+        raise missing_scope(permission)
+
+
+def _int(request: HttpRequest, name: str, default: int | None = None) -> int | None:
+    value = request.GET.get(name, "")
+    if value == "":
+        return default
+    try:
+        return int(float(value))
+    except ValueError:
+        raise bad_request("Application", name) from None
+
+
+def _bool(value: str | None) -> bool | None:
+    value = (value or "").strip().lower()
+    return True if value in _TRUE else False if value in _FALSE else None
+
+
+@api_view()
+def athlete(request: HttpRequest, token: SimToken) -> HttpResponse:
+    _methods(request, "GET")
+    _require(token, selectors.PROFILE_READ_SCOPES, "read_permission")
+    shape = serializers.athlete_detailed if "profile:read_all" in token.scopes else serializers.athlete_summary
+    return JsonResponse(shape(token.athlete))
+
+
+@api_view()
+def athlete_activities(request: HttpRequest, token: SimToken) -> HttpResponse:
+    _methods(request, "GET")
+    _require(token, selectors.ACTIVITY_READ_SCOPES, "activity:read_permission")
+    services.uploads_process_due(athlete_id=token.athlete_id)
+    activities = selectors.activities_list(
+        athlete_id=token.athlete_id,
+        include_private="activity:read_all" in token.scopes,
+        before=_int(request, "before"),
+        after=_int(request, "after"),
+        page=max(1, _int(request, "page", 1) or 1),
+        per_page=min(200, max(1, _int(request, "per_page", 30) or 30)),
+    )
+    return JsonResponse([serializers.activity_summary(a) for a in activities], safe=False)
+
+
+@api_view()
+def activity(request: HttpRequest, token: SimToken, activity_id: int) -> HttpResponse:
+    _methods(request, "GET")
+    _require(token, selectors.ACTIVITY_READ_SCOPES, "activity:read_permission")
+    found = selectors.activity_get(
+        activity_id=activity_id, athlete_id=token.athlete_id, include_private="activity:read_all" in token.scopes
+    )
+    if found is None:
+        raise not_found("Activity")
+    include_all = request.GET.get("include_all_efforts", "").lower() in _TRUE
+    efforts = selectors.activity_efforts(activity=found, include_all=include_all)
+    prs = selectors.segment_prs(athlete_id=token.athlete_id, segment_ids=[e.segment_id for e in efforts])
+    return JsonResponse(serializers.activity_detailed(found, efforts=efforts, prs=prs))
+
+
+@api_view(writes=("POST",))
+def uploads(request: HttpRequest, token: SimToken) -> HttpResponse:
+    _methods(request, "POST")
+    _require(token, {"activity:write"}, "activity:write_permission")
+    upload_file = request.FILES.get("file")
+    if upload_file is None:
+        raise bad_request("Upload", "file", "empty")
+    upload = services.upload_create(
+        token=token,
+        data=upload_file.read(),
+        filename=upload_file.name or "upload",
+        data_type=request.POST.get("data_type", "").strip().lower(),
+        name=request.POST.get("name", ""),
+        description=request.POST.get("description", ""),
+        trainer=_bool(request.POST.get("trainer")),
+        commute=_bool(request.POST.get("commute")),
+        external_id=request.POST.get("external_id", ""),
+    )
+    return JsonResponse(serializers.upload(upload, status=selectors.upload_status(upload)), status=201)
+
+
+@api_view()
+def upload(request: HttpRequest, token: SimToken, upload_id: int) -> HttpResponse:
+    _methods(request, "GET")
+    _require(token, {"activity:write"}, "activity:write_permission")
+    services.uploads_process_due(athlete_id=token.athlete_id)
+    found = selectors.upload_get(upload_id=upload_id, athlete_id=token.athlete_id)
+    if found is None:
+        raise not_found("Upload")
+    return JsonResponse(serializers.upload(found, status=selectors.upload_status(found)))
+
+
+@api_view()
+def segment(request: HttpRequest, token: SimToken, segment_id: int) -> HttpResponse:
+    _methods(request, "GET")
+    _require(token, {"read", "read_all"}, "read_permission")
+    found = selectors.segment_get(segment_id=segment_id)
+    if found is None:
+        raise not_found("Segment")
+    pr = selectors.segment_prs(athlete_id=token.athlete_id, segment_ids=[found.pk]).get(found.pk)
+    return JsonResponse(serializers.segment_detailed(found, pr=pr, with_stats="read_all" in token.scopes))
+
+
+def _subscription_json(subscription: SimPushSubscription) -> dict[str, object]:
+    application_id = subscription.client_id
+    return {
+        "id": subscription.pk,
+        "resource_state": 2,
+        "application_id": int(application_id) if application_id.isdigit() else application_id,
+        "callback_url": subscription.callback_url,
+        "created_at": serializers.iso(subscription.created_at),
+        "updated_at": serializers.iso(subscription.updated_at),
+    }
+
+
+@api_view(metered=False, bearer=False)
+def push_subscriptions(request: HttpRequest, token: None) -> HttpResponse:
+    """Application credentials, not an athlete's token; neither counted nor faulted."""
+    _methods(request, "GET", "POST")
+    params = request.POST if request.method == "POST" else request.GET
+    client_id = params.get("client_id", "")
+    services.client_check(client_id=client_id, client_secret=params.get("client_secret", ""))
+    if request.method == "GET":
+        found = selectors.push_subscription_get(client_id=client_id)
+        return JsonResponse([_subscription_json(found)] if found else [], safe=False)
+    created = services.push_subscription_create(
+        client_id=client_id, callback_url=params.get("callback_url", ""), verify_token=params.get("verify_token", "")
+    )
+    return JsonResponse({"id": created.pk}, status=201)
+
+
+@api_view(metered=False, bearer=False)
+def push_subscription(request: HttpRequest, token: None, subscription_id: int) -> HttpResponse:
+    _methods(request, "DELETE")
+    params = request.GET.copy()
+    params.update(QueryDict(request.body))
+    services.client_check(client_id=params.get("client_id", ""), client_secret=params.get("client_secret", ""))
+    services.push_subscription_delete(client_id=params.get("client_id", ""), subscription_id=subscription_id)
+    return HttpResponse(status=204)
+
+
+@api_view()
+def unknown(request: HttpRequest, token: SimToken, rest: str) -> HttpResponse:
+    raise not_found("resource", "path")
