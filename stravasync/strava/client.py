@@ -208,8 +208,8 @@ class StravaClient:
         grant, self._grant = self._grant, None
         if grant is not None and grant.granted:
             index, _, _ = quota.window_bounds(quota.now_ts())
-            if index == grant.window_index:
-                return grant
+            if index == grant.window_index or (grant.at_edge and index == grant.window_index + 1):
+                return grant  # an edge permit was also counted in the window that followed
             # The dispatcher's permit belonged to a window that has passed: it is gone.
         grant = quota.acquire(kind=kind, priority=self.priority)
         if grant.granted:

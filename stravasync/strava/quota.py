@@ -51,6 +51,7 @@ class Grant:
     day_index: int
     not_before: datetime | None = None
     reason: str = ""  # why fewer were granted: "window", "daily", "reserve", "closed", "inactive"
+    at_edge: bool = False  # granted in a window's last seconds: counted in the next window too
 
     @property
     def granted(self) -> bool:
@@ -212,6 +213,7 @@ def acquire(*, kind: Kind | str = Kind.READ, priority: Priority | int = Priority
                 state.edge_read_short += granted
         state.save()
 
+    indexes["at_edge"] = at_edge and granted > 0
     if granted >= count:
         return Grant(granted, **indexes)
     binding = [c for c in constraints if c.available() <= granted]
@@ -225,17 +227,27 @@ def acquire(*, kind: Kind | str = Kind.READ, priority: Priority | int = Priority
 def release(grant: Grant, count: int = 1, *, kind: Kind | str = Kind.READ) -> None:
     """Give back permits that were granted but not spent (the work item was gone)."""
     kind = Kind(kind)
+    read = kind == Kind.READ
+
+    def less(value: int) -> int:
+        return max(0, value - count)
+
     with transaction.atomic():
         state = _locked_state()
         _roll(state, now_ts())
         if state.window_index == grant.window_index:
-            state.used_short = max(0, state.used_short - count)
-            if kind == Kind.READ:
-                state.read_used_short = max(0, state.read_used_short - count)
+            state.used_short = less(state.used_short)
+            state.read_used_short = less(state.read_used_short) if read else state.read_used_short
+            if grant.at_edge:
+                state.edge_short = less(state.edge_short)
+                state.edge_read_short = less(state.edge_read_short) if read else state.edge_read_short
+        elif grant.at_edge and state.window_index == grant.window_index + 1:
+            # The edge permit was carried into this window when it rolled over.
+            state.used_short = less(state.used_short)
+            state.read_used_short = less(state.read_used_short) if read else state.read_used_short
         if state.day_index == grant.day_index:
-            state.used_daily = max(0, state.used_daily - count)
-            if kind == Kind.READ:
-                state.read_used_daily = max(0, state.read_used_daily - count)
+            state.used_daily = less(state.used_daily)
+            state.read_used_daily = less(state.read_used_daily) if read else state.read_used_daily
         state.save()
 
 

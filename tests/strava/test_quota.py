@@ -178,3 +178,22 @@ def test_permits_granted_at_the_very_end_of_a_window_also_count_in_the_next(cloc
     assert quota.acquire(kind=Kind.WRITE, count=3).count == 3
     clock["ts"] += 2
     assert quota.acquire(kind=Kind.WRITE, count=10).count == 7
+
+
+def test_an_edge_permit_given_back_is_not_counted_in_the_next_window(clock, small_limits, settings):
+    settings.QUOTA_EDGE_SECONDS = 2
+    clock["ts"] = clock["ts"] - 100 + 899
+    grant = quota.acquire(kind=Kind.WRITE)
+    assert grant.at_edge
+    quota.release(grant, kind=Kind.WRITE)
+    clock["ts"] += 2
+    assert quota.acquire(kind=Kind.WRITE, count=10).count == 10
+
+
+def test_an_edge_permit_released_after_the_rollover_is_returned_to_the_new_window(clock, small_limits, settings):
+    settings.QUOTA_EDGE_SECONDS = 2
+    clock["ts"] = clock["ts"] - 100 + 899
+    grant = quota.acquire(kind=Kind.WRITE)
+    clock["ts"] += 2
+    quota.release(grant, kind=Kind.WRITE)
+    assert quota.acquire(kind=Kind.WRITE, count=10).count == 10
