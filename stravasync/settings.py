@@ -219,6 +219,19 @@ DISPATCH_STEPS = [
     "uploads.services.uploads_confirm",
 ]
 DISPATCH_INTERVAL = env.float("DISPATCH_INTERVAL", default=1.0)
+# Backlogs shown with their estimated time to finish by quota_status and /api/rate-limit/:
+# (name, priority, call kind, dotted path of a function returning the calls still needed).
+QUOTA_BACKLOGS = [
+    ("uploads", "upload", "write", "uploads.services.uploads_pending_calls"),
+]
+
+# --- Segments -------------------------------------------------------------------------------
+# Most segment-detail calls the dispatcher hands out per tick (priority backfill, most ridden first).
+SEGMENTS_DISPATCH_BATCH = env.int("SEGMENTS_DISPATCH_BATCH", default=20)
+# Most activities whose stored details the dispatcher turns into efforts per tick (no call).
+SEGMENTS_EFFORTS_BATCH = env.int("SEGMENTS_EFFORTS_BATCH", default=200)
+# A segment claimed for its detail call by a worker that vanished is free again after this many seconds.
+SEGMENTS_CLAIM_TIMEOUT = env.int("SEGMENTS_CLAIM_TIMEOUT", default=300)
 
 # --- Simulator (sandbox/) ---------------------------------------------------------------
 SANDBOX_TOKEN_LIFETIME = env.int("SANDBOX_TOKEN_LIFETIME", default=6 * 3600)

@@ -25,7 +25,7 @@ class UploadEventInline(admin.TabularInline):
 class UploadAdmin(admin.ModelAdmin):
     list_display = ("original_name", "athlete", "status", "file_type", "start_time", "activity_link", "reason_short",
                     "attempts", "created_at")
-    list_filter = ("status", "batch__source", "file_type", "created_at")
+    list_filter = ("status", "batch__source", "athlete", "file_type", "created_at")
     search_fields = ("original_name", "sha256", "=activity_id", "=strava_upload_id", "athlete__firstname",
                      "athlete__lastname")
     list_select_related = ("athlete", "batch")
@@ -75,7 +75,7 @@ class UploadAdmin(admin.ModelAdmin):
 @admin.register(UploadBatch)
 class UploadBatchAdmin(admin.ModelAdmin):
     list_display = ("pk", "athlete", "source", "label", "file_count", "api_calls", "created_at", "finished_at")
-    list_filter = ("source", "created_at")
+    list_filter = ("source", "athlete", "created_at")
     search_fields = ("label", "athlete__firstname", "athlete__lastname", "=athlete__strava_id")
     list_select_related = ("athlete",)
     readonly_fields = ("athlete", "source", "label", "file_count", "counts", "api_calls", "created_at", "finished_at")

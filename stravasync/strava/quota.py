@@ -435,7 +435,22 @@ def quota_status() -> dict:
         },
         "subscription_inactive": state.inactive_since is not None,
         "subscription_message": subscription_inactive_message(),
+        "backlog": backlog_status(),
     }
+
+
+def backlog_status() -> list[dict]:
+    """Work waiting for calls, per backlog (settings.QUOTA_BACKLOGS), with when it could be done."""
+    from django.utils.module_loading import import_string
+
+    rows = []
+    for name, priority_name, kind, path in settings.QUOTA_BACKLOGS:
+        calls = int(import_string(path)())
+        priority = Priority[priority_name.upper()]
+        finish = estimate_finish(calls, kind=kind, priority=priority)
+        rows.append({"backlog": name, "priority": priority.name.lower(), "calls": calls,
+                     "estimated_finish": finish.isoformat() if calls else None})
+    return rows
 
 
 def seconds_until(moment: datetime) -> float:

@@ -17,6 +17,11 @@ def test_connecting_with_strava_lands_on_the_dashboard_with_the_athlete_and_scop
     assert page.locator("#missing-features").count() == 0
     assert page.locator("#sandbox-banner").is_visible()
     assert "valid" in page.inner_text("#token-state")
+    # Our encrypted StravaToken is the only copy: social-auth keeps none.
+    from social_django.models import UserSocialAuth
+
+    social = UserSocialAuth.objects.get()
+    assert "access_token" not in (social.extra_data or {}) and "refresh_token" not in (social.extra_data or {})
 
 
 def test_unticking_activity_write_says_uploads_are_off(page, strava_sim):

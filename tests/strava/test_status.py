@@ -44,3 +44,16 @@ def test_every_page_shows_the_inactive_banner(client):
     response = client.get("/")
     assert b'id="inactive-banner"' in response.content
     assert b'id="sandbox-banner"' in response.content
+
+
+def test_quota_status_shows_the_upload_backlog_and_when_it_could_finish(alice):
+    from uploads.models import Upload
+    from uploads.services import batch_create
+
+    batch = batch_create(athlete=alice, source="web")
+    Upload.objects.bulk_create([Upload(batch=batch, athlete=alice, original_name=f"{n}.fit", sha256=str(n),
+                                       status="queued") for n in range(250)])
+    status = quota.quota_status()
+    (uploads,) = [row for row in status["backlog"] if row["backlog"] == "uploads"]
+    assert uploads["calls"] == 250 and uploads["priority"] == "upload"
+    assert uploads["estimated_finish"] > status["window_resets_at"]  # 250 posts need more than this window

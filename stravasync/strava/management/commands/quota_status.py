@@ -39,3 +39,6 @@ class Command(BaseCommand):
         for priority, available in status["available_now"].items():
             self.stdout.write(f"    {priority:12} {available['read']:>5} / {available['write']}")
         self.stdout.write(f"  429s received so far: {status['rate_limited_total']}")
+        for row in status["backlog"]:
+            finish = row["estimated_finish"] or "nothing waiting"
+            self.stdout.write(f"  backlog {row['backlog']:10} {row['calls']:>7} calls at priority {row['priority']}: {finish}")
