@@ -305,6 +305,8 @@ def _ready_to_post(now: datetime):  # noqa: ANN202
         status=S.QUEUED,
         athlete__needs_reconnect=False,
         athlete__token__isnull=False,
+        # Without the write scope a POST can only be refused: the files wait for a reconnect.
+        athlete__scopes__contains="activity:write",
     )
 
 

@@ -197,3 +197,16 @@ def test_athletes_share_the_permits_in_turn(make_athlete, settings):
     services.uploads_dispatch(inline=True)
     posted_by = list(Upload.objects.filter(status="processing").values_list("athlete__strava_id", flat=True))
     assert sorted(posted_by) == [1, 1, 2, 2]
+
+
+@responses.activate
+def test_files_of_an_athlete_without_the_write_scope_wait_instead_of_failing(make_athlete):
+    from uploads.services import batch_create, upload_ingest
+
+    athlete = make_athlete(strava_id=77, scopes="read,activity:read_all")
+    batch = batch_create(athlete=athlete, source="web")
+    with open(ACTIVITY_FIT, "rb") as fh:
+        (upload,) = upload_ingest(batch=batch, name="a.fit", stream=fh)
+    assert services.uploads_dispatch(inline=True) == 0
+    assert Upload.objects.get(pk=upload.pk).status == "queued"
+    assert len(responses.calls) == 0
