@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "stravasync.strava",
     "accounts",
     "uploads",
+    "warehouse",
+    "segments",
     "sandbox",
 ]
 
@@ -217,13 +219,30 @@ UPLOADS_MAX_ATTEMPTS = env.int("UPLOADS_MAX_ATTEMPTS", default=5)
 DISPATCH_STEPS = [
     "uploads.services.uploads_dispatch",
     "uploads.services.uploads_confirm",
+    # Warehouse: in priority order (pull before enrich), so within a tick the higher takes its permits first.
+    "warehouse.services.pulls_dispatch",
+    "warehouse.services.enrich_dispatch",
+    "segments.services.segments_dispatch",
 ]
 DISPATCH_INTERVAL = env.float("DISPATCH_INTERVAL", default=1.0)
 # Backlogs shown with their estimated time to finish by quota_status and /api/rate-limit/:
 # (name, priority, call kind, dotted path of a function returning the calls still needed).
 QUOTA_BACKLOGS = [
     ("uploads", "upload", "write", "uploads.services.uploads_pending_calls"),
+    ("pull", "pull", "read", "warehouse.services.pull_pending_calls"),
+    ("enrich", "enrich", "read", "warehouse.services.enrich_pending_calls"),
+    ("segments", "backfill", "read", "segments.selectors.segment_details_pending_calls"),
 ]
+
+# --- Warehouse ------------------------------------------------------------------------------
+# Seconds between two incremental pulls of one athlete; athletes are spread evenly over it.
+WAREHOUSE_PULL_INTERVAL = env.int("WAREHOUSE_PULL_INTERVAL", default=3600)
+# Most athletes whose next page the dispatcher hands out per tick (priority pull).
+WAREHOUSE_PULL_BATCH = env.int("WAREHOUSE_PULL_BATCH", default=10)
+# Most activity-detail calls the dispatcher hands out per tick (priority enrich, newest first).
+WAREHOUSE_ENRICH_BATCH = env.int("WAREHOUSE_ENRICH_BATCH", default=50)
+# A pull or enrich claimed by a worker that vanished is free again after this many seconds.
+WAREHOUSE_CLAIM_TIMEOUT = env.int("WAREHOUSE_CLAIM_TIMEOUT", default=300)
 
 # --- Segments -------------------------------------------------------------------------------
 # Most segment-detail calls the dispatcher hands out per tick (priority backfill, most ridden first).

@@ -10,6 +10,8 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("social_django.urls", namespace="social")),
     path("uploads/", include("uploads.urls")),
+    path("activities/", include("warehouse.urls")),
+    path("segments/", include("segments.urls")),
     path("api/rate-limit/", strava_views.rate_limit_status, name="rate-limit"),
     path("admin/", admin.site.urls),
 ]

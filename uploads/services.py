@@ -40,6 +40,7 @@ from stravasync.strava.errors import (
 )
 from stravasync.strava.fair import fair_pick
 from stravasync.strava.quota import Grant, Kind, Priority
+from warehouse.services import activities_upsert
 
 from .archives import ArchiveLimits, iter_zip_members
 from .models import Upload, UploadBatch, UploadEvent
@@ -515,6 +516,8 @@ def _confirm_by_listing(client: StravaClient, uploads: list[Upload]) -> list[Upl
         if len(activities) < 200 or len(settled) == len(uploads):
             break
         page += 1
+    # The pages are paid for: the warehouse keeps them (a bulk upsert, no extra call).
+    activities_upsert(athlete_id=client.athlete_id, summaries=listed)
     # An upload missing from the list whose start time matches a listed activity is what
     # Strava will call a duplicate of it: settled now, without a status call.
     starts = [(_parse_start(a.get("start_date")), a["id"]) for a in listed if a.get("start_date")]

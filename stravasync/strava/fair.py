@@ -5,14 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.core.cache import cache
-from django.db.models import F, QuerySet, Window
+from django.db.models import F, OrderBy, QuerySet, Window
 from django.db.models.functions import RowNumber
+
+
+def _order(field: str) -> OrderBy | F:
+    """`"-start_date"` sorts descending, as in `order_by()`."""
+    return F(field[1:]).desc() if field.startswith("-") else F(field)
 
 
 def fair_pick(queryset: QuerySet, count: int, *, key: str, order_by: Sequence[str] = ("id",)) -> list[int]:
     """Primary keys of up to `count` rows, taken one athlete at a time in rotation.
 
-    Each athlete's rows keep their own order (`order_by`); athletes take turns, and the turn
+    Each athlete's rows keep their own order (`order_by`, "-field" for descending); athletes take turns, and the turn
     order rotates between calls (remembered under `key`) so that when permits are fewer than
     athletes, nobody is always last. One query, however long the backlog.
     """
@@ -23,7 +28,7 @@ def fair_pick(queryset: QuerySet, count: int, *, key: str, order_by: Sequence[st
         return []
     ranked = (
         queryset.annotate(
-            turn=Window(RowNumber(), partition_by=[F("athlete_id")], order_by=[F(f) for f in order_by])
+            turn=Window(RowNumber(), partition_by=[F("athlete_id")], order_by=[_order(f) for f in order_by])
         )
         .filter(turn__lte=count)
         .order_by("turn", "athlete_id")

@@ -1,0 +1,57 @@
+"""What the warehouse commands share: finding athletes, a clean stop, waiting for the quota."""
+
+from __future__ import annotations
+
+import signal
+import time
+from datetime import datetime
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Q
+
+from accounts.models import Athlete
+from stravasync.strava import quota
+
+
+def find_athlete(value: str) -> Athlete:
+    """By Strava id, our id (with a leading #), or username."""
+    query = Q(username=value) | Q(user__username=value)
+    if value.isdigit():
+        query |= Q(strava_id=int(value))
+    if value.startswith("#") and value[1:].isdigit():
+        query = Q(pk=int(value[1:]))
+    athlete = Athlete.objects.filter(query).first()
+    if athlete is None:
+        raise CommandError(f"No athlete with Strava id or username {value!r}")
+    return athlete
+
+
+class StoppableCommand(BaseCommand):
+    """Ctrl+C or SIGTERM finishes the current call, saves the position and stops."""
+
+    stopping = False
+
+    def catch_signals(self) -> None:
+        self.stopping = False
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+
+    def _stop(self, signum: int, frame: object) -> None:
+        if self.stopping:
+            raise KeyboardInterrupt
+        self.stopping = True
+        self.stderr.write("stopping after the current call (again to abort)…")
+
+    def should_stop(self) -> bool:
+        return self.stopping
+
+    def wait_until(self, moment: datetime, reason: str) -> bool:
+        """Sleep until the quota allows the next call; False if asked to stop meanwhile."""
+        seconds = quota.seconds_until(moment)
+        self.stdout.write(f"  {reason}: waiting {seconds:.0f} s (until {moment:%H:%M:%S} UTC); Ctrl+C stops cleanly")
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.stopping:
+                return False
+            time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+        return not self.stopping

@@ -1,0 +1,67 @@
+"""Pull athletes' activities from Strava: finish (or start) the backfill, then whatever is new."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from tqdm import tqdm
+
+from stravasync.strava.errors import RateLimited, StravaError, SubscriptionInactive
+from warehouse import services
+from warehouse.models import SyncRun
+
+from ._common import StoppableCommand, find_athlete
+
+
+class Command(StoppableCommand):
+    help = "Pull activities for one athlete or every connected athlete, within the quota (priority pull)."
+
+    def add_arguments(self, parser) -> None:  # noqa: ANN001
+        parser.add_argument("--athlete", help="Strava id or username (default: every connected athlete)")
+        parser.add_argument("--full", action="store_true", help="walk the whole history again (refreshes every summary)")
+        parser.add_argument("--no-wait", action="store_true", help="stop when the quota says wait, instead of waiting")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.catch_signals()
+        athletes = [find_athlete(options["athlete"])] if options["athlete"] else list(services.connected_athletes())
+        if not athletes:
+            self.stdout.write("No connected athlete.")
+            return
+        for athlete in athletes:
+            if self.stopping:
+                break
+            self._pull(athlete, full=options["full"], wait=not options["no_wait"])
+
+    def _pull(self, athlete: Any, *, full: bool, wait: bool) -> None:  # noqa: ANN401
+        run = services.sync_run_open(kind=SyncRun.Kind.PULL, athlete_id=athlete.pk, trigger=SyncRun.Trigger.COMMAND,
+                                     notes={"full": True} if full else None)
+        bar = tqdm(desc=f"{athlete} pages", unit="page", disable=not sys.stderr.isatty(), file=sys.stderr)
+        def on_page(step: str, listed: int, upserted: services.UpsertResult) -> None:
+            bar.update(1)
+            bar.set_postfix(step=step, created=upserted.created, updated=upserted.updated)
+
+        error = ""
+        try:
+            while True:
+                try:
+                    services.activities_pull(athlete_id=athlete.pk, full=full, pull_now=True, run=run, on_page=on_page,
+                                             should_stop=self.should_stop)
+                    break
+                except (RateLimited, SubscriptionInactive) as exc:
+                    retry_at = getattr(exc, "retry_at", None)
+                    if not wait or retry_at is None or not self.wait_until(retry_at, exc.message or "quota"):
+                        error = f"stopped: {exc.message or type(exc).__name__}; run again to resume"
+                        break
+                    full = False  # the walk restarted once; resume it, do not restart it
+                except StravaError as exc:
+                    error = f"{type(exc).__name__}: {exc.message}"
+                    break
+        finally:
+            bar.close()
+            run = services.sync_run_finish(run, error=error or None)
+        state = services.sync_state_for(athlete_id=athlete.pk)
+        history = "complete" if state.backfill_done else f"back to {state.backfill_cursor:%Y-%m-%d} so far"
+        line = (f"{athlete}: {run.pages} page(s), {run.calls} call(s), {run.created} created, {run.updated} updated; "
+                f"history {history} (run {run.pk})")
+        self.stdout.write(self.style.ERROR(f"{line}: {error}") if error else self.style.SUCCESS(line))

@@ -1,0 +1,299 @@
+"""Reads for the warehouse: the activity list, one activity, stats from the rollups, exports, sync status.
+
+Everything a page shows goes through the signed-in athlete; nothing here crosses athletes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
+
+from accounts.models import Athlete
+from stravasync.strava import quota
+from stravasync.strava.quota import Kind, Priority
+
+from .models import Activity, Rollup, SyncRun, SyncState
+
+# What the list page sorts by (value -> order_by); every choice has an index starting with athlete.
+SORTS = {
+    "-start_date": ("-start_date", "-id"),
+    "start_date": ("start_date", "id"),
+    "-distance": ("-distance", "-id"),
+    "distance": ("distance", "id"),
+    "-moving_time": ("-moving_time", "-id"),
+    "moving_time": ("moving_time", "id"),
+    "-total_elevation_gain": ("-total_elevation_gain", "-id"),
+    "total_elevation_gain": ("total_elevation_gain", "id"),
+}
+LIST_COLUMNS = ("id", "strava_id", "athlete_id", "name", "sport_type", "start_date", "start_date_local", "distance",
+                "moving_time", "elapsed_time", "total_elevation_gain", "average_speed", "average_heartrate",
+                "average_watts", "private", "commute", "trainer", "manual", "detail_fetched_at", "kudos_count")
+EXPORT_COLUMNS = (
+    "strava_id", "start_date", "start_date_local", "timezone", "name", "sport_type", "distance", "moving_time",
+    "elapsed_time", "total_elevation_gain", "average_speed", "max_speed", "average_heartrate", "max_heartrate",
+    "average_watts", "weighted_average_watts", "max_watts", "kilojoules", "calories", "average_cadence",
+    "kudos_count", "achievement_count", "commute", "trainer", "manual", "private", "gear_id", "gear_name",
+    "external_id", "upload_id", "start_lat", "start_lng", "end_lat", "end_lng", "description", "summary_polyline",
+)
+METRICS = {
+    "distance": ("Distance", "km"),
+    "moving_time": ("Moving time", "h"),
+    "elevation_gain": ("Elevation gain", "m"),
+    "count": ("Activities", ""),
+}
+
+
+# --- the enrich backlog (shared with the segments app) -------------------------------------------------
+def activities_without_details(*, athlete: Athlete | None = None) -> QuerySet[Activity]:
+    """Activities still owed their one detail call, newest first."""
+    activities = Activity.objects.filter(detail_fetched_at__isnull=True)
+    if athlete is not None:
+        activities = activities.filter(athlete=athlete)
+    return activities.order_by("-start_date", "-id")
+
+
+def activities_to_enrich(*, athlete_id: int | None = None, strava_ids: list[int] | None = None,
+                         after: datetime | None = None, before: datetime | None = None,
+                         force: bool = False) -> QuerySet[Activity]:
+    """What `enrich` should fetch: named ids, a date range, or the backlog; newest first."""
+    activities = Activity.objects.all() if force or strava_ids else Activity.objects.filter(detail_fetched_at__isnull=True)
+    if athlete_id is not None:
+        activities = activities.filter(athlete_id=athlete_id)
+    if strava_ids:
+        activities = activities.filter(strava_id__in=strava_ids)
+        if not force:
+            activities = activities.filter(detail_fetched_at__isnull=True)
+    if after is not None:
+        activities = activities.filter(start_date__gte=after)
+    if before is not None:
+        activities = activities.filter(start_date__lt=before)
+    return activities.order_by("-start_date", "-id")
+
+
+# --- the list ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ActivityFilters:
+    sport: str = ""
+    after: date | None = None  # local day, inclusive
+    before: date | None = None  # local day, inclusive
+    q: str = ""
+    sort: str = "-start_date"
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.sport or self.after or self.before or self.q)
+
+    def as_query(self) -> dict[str, str]:
+        """The filters as GET parameters (for pagination and export links)."""
+        params = {"sport": self.sport, "after": self.after.isoformat() if self.after else "",
+                  "before": self.before.isoformat() if self.before else "", "q": self.q, "sort": self.sort}
+        return {k: v for k, v in params.items() if v and not (k == "sort" and v == "-start_date")}
+
+
+def activities_for(*, athlete: Athlete, filters: ActivityFilters | None = None) -> QuerySet[Activity]:
+    """The athlete's activities, filtered and sorted by what the index covers; JSON columns left out."""
+    filters = filters or ActivityFilters()
+    activities = Activity.objects.filter(athlete=athlete)
+    if filters.sport:
+        activities = activities.filter(sport_type=filters.sport)
+    if filters.after:
+        activities = activities.filter(start_day__gte=filters.after)
+    if filters.before:
+        activities = activities.filter(start_day__lte=filters.before)
+    if filters.q:
+        activities = activities.filter(name__icontains=filters.q)
+    return activities.order_by(*SORTS.get(filters.sort, SORTS["-start_date"]))
+
+
+def activity_list_page(*, athlete: Athlete, filters: ActivityFilters, page: int, per_page: int = 50) -> dict[str, Any]:
+    """One page of the list and the total, with only the columns the table shows."""
+    activities = activities_for(athlete=athlete, filters=filters)
+    total = activities.count()
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    rows = list(activities.only(*LIST_COLUMNS)[(page - 1) * per_page : page * per_page])
+    return {"activities": rows, "total": total, "page": page, "pages": pages, "per_page": per_page,
+            "has_previous": page > 1, "has_next": page < pages}
+
+
+def activity_for(*, athlete: Athlete, strava_id: int) -> Activity | None:
+    return Activity.objects.filter(athlete=athlete, strava_id=strava_id).first()
+
+
+def sports_for(*, athlete: Athlete) -> list[str]:
+    """The athlete's sports, most practised first (from the rollups: no scan of the activities)."""
+    rows = (Rollup.objects.filter(athlete=athlete, period=Rollup.Period.MONTH).values("sport_type")
+            .annotate(n=Sum("count")).order_by("-n", "sport_type"))
+    return [row["sport_type"] for row in rows if row["sport_type"]]
+
+
+# --- stats (from the rollups) -------------------------------------------------------------------------
+def _metric_value(row: dict[str, Any], metric: str) -> float:
+    if metric == "distance":
+        return row["distance"] / 1000.0
+    if metric == "moving_time":
+        return row["moving_time"] / 3600.0
+    if metric == "elevation_gain":
+        return row["elevation_gain"]
+    return float(row["count"])
+
+
+def stats_years(*, athlete: Athlete) -> list[int]:
+    starts = Rollup.objects.filter(athlete=athlete, period=Rollup.Period.MONTH).values_list("start", flat=True).distinct()
+    return sorted({d.year for d in starts}, reverse=True)
+
+
+def _rows(athlete: Athlete, period: str, start: date, end: date) -> list[dict[str, Any]]:
+    return list(
+        Rollup.objects.filter(athlete=athlete, period=period, start__gte=start, start__lt=end)
+        .values("start", "sport_type", "count", "distance", "moving_time", "elapsed_time", "elevation_gain")
+        .order_by("start", "sport_type")
+    )
+
+
+def _table(rows: list[dict[str, Any]], labels: list[date], sports: list[str]) -> list[dict[str, Any]]:
+    """One row per period: totals per sport and overall, every metric."""
+    by_key = {(r["start"], r["sport_type"]): r for r in rows}
+    table = []
+    for label in labels:
+        cells = {}
+        total = {"count": 0, "distance": 0.0, "moving_time": 0, "elevation_gain": 0.0}
+        for sport in sports:
+            row = by_key.get((label, sport))
+            if row is not None:
+                cells[sport] = row
+                for key in total:
+                    total[key] += row[key]
+        table.append({"start": label, "sports": cells, "total": total})
+    return table
+
+
+def stats_weekly(*, athlete: Athlete, year: int) -> dict[str, Any]:
+    """Weekly totals per sport for the weeks that start in `year` (Monday weeks)."""
+    first = date(year, 1, 1)
+    first_monday = first + timedelta(days=(7 - first.weekday()) % 7)
+    weeks = []
+    day = first_monday
+    while day.year == year:
+        weeks.append(day)
+        day += timedelta(days=7)
+    rows = _rows(athlete, Rollup.Period.WEEK, first_monday, day)
+    sports = _sports_in(rows)
+    return {"labels": weeks, "sports": sports, "rows": rows, "table": _table(rows, weeks, sports)}
+
+
+def stats_monthly(*, athlete: Athlete, year: int) -> dict[str, Any]:
+    months = [date(year, m, 1) for m in range(1, 13)]
+    rows = _rows(athlete, Rollup.Period.MONTH, months[0], date(year + 1, 1, 1))
+    sports = _sports_in(rows)
+    return {"labels": months, "sports": sports, "rows": rows, "table": _table(rows, months, sports)}
+
+
+def stats_years_compared(*, athlete: Athlete, metric: str = "distance") -> dict[str, Any]:
+    """Year over year: totals per year and sport, and each year's running total month by month."""
+    rows = list(
+        Rollup.objects.filter(athlete=athlete, period=Rollup.Period.MONTH)
+        .values("start", "sport_type", "count", "distance", "moving_time", "elapsed_time", "elevation_gain")
+    )
+    per_year: dict[int, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(float)))
+    monthly: dict[int, list[float]] = defaultdict(lambda: [0.0] * 12)
+    for row in rows:
+        year = row["start"].year
+        for key in ("count", "distance", "moving_time", "elevation_gain"):
+            per_year[year][row["sport_type"]][key] += row[key]
+            per_year[year]["__all__"][key] += row[key]
+        monthly[year][row["start"].month - 1] += _metric_value(row, metric)
+    cumulative = {}
+    today = timezone.now().date()
+    for year, values in monthly.items():
+        running, total = [], 0.0
+        # The current year's line stops at this month: the months to come are not zeros.
+        for value in values[: today.month if year == today.year else 12]:
+            total += value
+            running.append(round(total, 1))
+        cumulative[year] = running
+    years = sorted(per_year, reverse=True)
+    sports = sorted({s for y in per_year.values() for s in y if s != "__all__"})
+    table = [{"year": y, "total": per_year[y]["__all__"], "sports": {s: per_year[y][s] for s in sports if s in per_year[y]}}
+             for y in years]
+    return {"years": years, "sports": sports, "table": table, "cumulative": cumulative}
+
+
+def _sports_in(rows: list[dict[str, Any]]) -> list[str]:
+    totals: dict[str, float] = defaultdict(float)
+    for row in rows:
+        totals[row["sport_type"]] += row["count"]
+    return sorted(totals, key=lambda s: (-totals[s], s))
+
+
+def chart_series(stats: dict[str, Any], metric: str) -> list[tuple[str, list[float]]]:
+    """(sport, value per label) for a stacked bar chart of one metric."""
+    index = {label: i for i, label in enumerate(stats["labels"])}
+    series = {sport: [0.0] * len(index) for sport in stats["sports"]}
+    for row in stats["rows"]:
+        if row["start"] in index:
+            series[row["sport_type"]][index[row["start"]]] += _metric_value(row, metric)
+    return list(series.items())
+
+
+# --- exports --------------------------------------------------------------------------------------
+def _export_value(value: Any) -> Any:  # noqa: ANN401
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return value
+
+
+def export_rows(*, activities: QuerySet[Activity]) -> Iterator[dict[str, Any]]:
+    for row in activities.values(*EXPORT_COLUMNS).iterator(chunk_size=2000):
+        row["start_date_local"] = row["start_date_local"].replace(tzinfo=None).isoformat() if row["start_date_local"] else None
+        yield {key: _export_value(value) for key, value in row.items()}
+
+
+def export_csv_lines(*, activities: QuerySet[Activity]) -> Iterator[str]:
+    """The CSV a streaming response sends, a line at a time (100,000 activities never sit in memory)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    yield out.getvalue()
+    for row in export_rows(activities=activities):
+        out.seek(0)
+        out.truncate()
+        writer.writerow(["" if row[c] is None else row[c] for c in EXPORT_COLUMNS])
+        yield out.getvalue()
+
+
+def export_json_chunks(*, activities: QuerySet[Activity]) -> Iterator[str]:
+    """A JSON array, streamed."""
+    yield "["
+    first = True
+    for row in export_rows(activities=activities):
+        yield ("" if first else ",\n") + json.dumps(row, ensure_ascii=False)
+        first = False
+    yield "]\n"
+
+
+# --- sync status ------------------------------------------------------------------------------------
+def sync_status(*, athlete: Athlete, total: int | None = None) -> dict[str, Any]:
+    """What the pages say about the athlete's sync: last success, backfill, the enrich backlog and its ETA.
+
+    `total`: the athlete's activity count when the caller has just counted it (saves a count).
+    """
+    state = SyncState.objects.filter(athlete=athlete).first()
+    backlog = Activity.objects.filter(athlete=athlete, detail_fetched_at__isnull=True).count()
+    last_runs = list(SyncRun.objects.filter(athlete=athlete).order_by("-started_at")[:5])
+    return {
+        "state": state,
+        "total": Activity.objects.filter(athlete=athlete).count() if total is None else total,
+        "enrich_backlog": backlog,
+        "enrich_eta": quota.estimate_finish(backlog, kind=Kind.READ, priority=Priority.ENRICH) if backlog else None,
+        "last_runs": last_runs,
+    }

@@ -1,0 +1,201 @@
+"""Warehouse pages. Every query goes through the signed-in athlete: another athlete's activity is a 404."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import select_template
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
+
+from accounts.models import Athlete
+
+from . import charts, selectors
+from .forms import ExportUploadForm, FilterForm
+from .models import Activity, SyncRun, SyncState
+from .routes import polyline_decode, route_drawing
+
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def _athlete(request: HttpRequest) -> Athlete:
+    athlete = Athlete.objects.filter(user=request.user).first()
+    if athlete is None:
+        raise Http404("Connect with Strava first")
+    return athlete
+
+
+def _activity(request: HttpRequest, strava_id: int) -> Activity:
+    activity = selectors.activity_for(athlete=_athlete(request), strava_id=strava_id)
+    if activity is None:
+        raise Http404("No such activity of yours")
+    return activity
+
+
+def _page_number(request: HttpRequest) -> int:
+    value = request.GET.get("page") or "1"
+    return int(value) if value.isdigit() else 1
+
+
+@login_required
+def activity_list(request: HttpRequest) -> HttpResponse:
+    athlete = _athlete(request)
+    form = FilterForm(request.GET or None)
+    filters = form.filters()
+    page = selectors.activity_list_page(athlete=athlete, filters=filters, page=_page_number(request))
+    query = urlencode(filters.as_query())
+    context = {
+        "athlete": athlete,
+        "form": form,
+        "filters": filters,
+        "query": query,
+        "sports": selectors.sports_for(athlete=athlete),
+        "sorts": [("-start_date", "newest"), ("start_date", "oldest"), ("-distance", "longest"),
+                  ("-moving_time", "most time"), ("-total_elevation_gain", "most climbing")],
+        "status": selectors.sync_status(athlete=athlete, total=None if filters.filtered else page["total"]),
+        **page,
+    }
+    return render(request, "warehouse/activities.html", context)
+
+
+def _splits(activity: Activity) -> list[dict[str, Any]]:
+    detail = activity.detail or {}
+    splits = [s for s in detail.get("splits_metric") or [] if isinstance(s, dict)]
+    speeds = [s.get("average_speed") or 0.0 for s in splits]
+    low, high = min(speeds, default=0.0), max(speeds, default=0.0)
+    # Bars from 30 % (slowest split) to 100 % (fastest): the differences show, no bar vanishes.
+    return [{**s, "share": round(30 + 70 * ((v - low) / (high - low))) if high > low else 100}
+            for s, v in zip(splits, speeds, strict=True)]
+
+
+def _efforts(activity: Activity) -> tuple[Any, str]:
+    """The activity's segment efforts: the segments app's, when it is installed; else those in the detail."""
+    if apps.is_installed("segments"):
+        from segments.selectors import efforts_for_activity
+
+        efforts: Any = efforts_for_activity(activity=activity)
+    else:
+        efforts = [e for e in (activity.detail or {}).get("segment_efforts") or [] if isinstance(e, dict)]
+    template = select_template(["segments/_activity_efforts.html", "warehouse/_efforts.html"]).template.name
+    return efforts, template
+
+
+@login_required
+def activity_page(request: HttpRequest, strava_id: int) -> HttpResponse:
+    activity = _activity(request, strava_id)
+    detail = activity.detail or {}
+    polyline = (detail.get("map") or {}).get("polyline") or activity.summary_polyline
+    efforts, efforts_template = _efforts(activity)
+    context = {
+        "activity": activity,
+        "route": route_drawing(polyline_decode(polyline)) if polyline else None,
+        "splits": _splits(activity),
+        "efforts": efforts,
+        "efforts_template": efforts_template,
+        "device": detail.get("device_name") or "",
+    }
+    return render(request, "warehouse/activity.html", context)
+
+
+@login_required
+def activity_json(request: HttpRequest, strava_id: int) -> JsonResponse:
+    activity = _activity(request, strava_id)
+    data = {"strava_id": activity.strava_id, "summary": activity.summary, "detail": activity.detail,
+            "export_row": activity.export_row}
+    response = JsonResponse(data)
+    response["Content-Disposition"] = f'attachment; filename="activity-{activity.strava_id}.json"'
+    return response
+
+
+@login_required
+def export(request: HttpRequest, fmt: str) -> HttpResponse:
+    if fmt not in ("csv", "json"):
+        raise Http404("Exports are CSV or JSON")
+    athlete = _athlete(request)
+    activities = selectors.activities_for(athlete=athlete, filters=FilterForm(request.GET or None).filters())
+    if fmt == "csv":
+        response = StreamingHttpResponse(selectors.export_csv_lines(activities=activities), content_type="text/csv")
+    else:
+        response = StreamingHttpResponse(selectors.export_json_chunks(activities=activities),
+                                         content_type="application/json")
+    stamp = timezone.now().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="stravasync-activities-{athlete.strava_id}-{stamp}.{fmt}"'
+    return response
+
+
+@login_required
+def stats(request: HttpRequest) -> HttpResponse:
+    athlete = _athlete(request)
+    years = selectors.stats_years(athlete=athlete)
+    year_param = request.GET.get("year") or ""
+    year = int(year_param) if year_param.isdigit() else (years[0] if years else timezone.now().year)
+    metric = request.GET.get("metric") if request.GET.get("metric") in selectors.METRICS else "distance"
+    label, unit = selectors.METRICS[metric]
+    weekly = selectors.stats_weekly(athlete=athlete, year=year)
+    monthly = selectors.stats_monthly(athlete=athlete, year=year)
+    compared = selectors.stats_years_compared(athlete=athlete, metric=metric)
+    week_labels = [d.strftime("%-d %b") for d in weekly["labels"]]
+    context = {
+        "athlete": athlete,
+        "years": years,
+        "year": year,
+        "metric": metric,
+        "metrics": selectors.METRICS,
+        "metric_label": label,
+        "unit": unit,
+        "weekly": weekly,
+        "monthly": monthly,
+        "compared": compared,
+        "weekly_chart": charts.stacked_bars(week_labels, selectors.chart_series(weekly, metric), unit=unit,
+                                            label_every=4, chart_id="weekly-chart"),
+        "monthly_chart": charts.stacked_bars(MONTHS, selectors.chart_series(monthly, metric), unit=unit,
+                                             chart_id="monthly-chart"),
+        "years_chart": charts.lines(MONTHS, [(str(y), compared["cumulative"][y]) for y in compared["years"][:8]],
+                                    unit=unit, chart_id="years-chart"),
+    }
+    return render(request, "warehouse/stats.html", context)
+
+
+@login_required
+@require_POST
+def sync_now(request: HttpRequest) -> HttpResponse:
+    """Ask for a pull now: the dispatcher picks the athlete up at its next tick, within the quota."""
+    athlete = _athlete(request)
+    state, _ = SyncState.objects.get_or_create(athlete=athlete)
+    SyncState.objects.filter(pk=state.pk).update(next_pull_at=timezone.now())
+    messages.success(request, "A pull of your new activities is queued.")
+    return redirect(request.POST.get("next") or reverse("warehouse:list"))
+
+
+@login_required
+def import_page(request: HttpRequest) -> HttpResponse:
+    """Upload Strava's export zip; it is imported in the background with no API call."""
+    from django_q.tasks import async_task
+
+    athlete = _athlete(request)
+    form = ExportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        uploaded = form.cleaned_data["archive"]
+        folder = Path(settings.MEDIA_ROOT) / "imports" / str(athlete.pk)
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{timezone.now():%Y%m%d}-{uuid.uuid4().hex[:8]}.zip"
+        with open(target, "wb") as out:
+            for chunk in uploaded.chunks():
+                out.write(chunk)
+        uploaded.close()
+        async_task("warehouse.tasks.import_export", athlete.pk, str(target), task_name=f"import export {athlete.pk}",
+                   group="warehouse")
+        messages.success(request, f"{uploaded.name} received: it is being imported (no Strava call is spent).")
+        return redirect("warehouse:import")
+    runs = SyncRun.objects.filter(athlete=athlete, kind=SyncRun.Kind.IMPORT).order_by("-started_at")[:10]
+    return render(request, "warehouse/import.html", {"form": form, "runs": runs})
