@@ -6,6 +6,7 @@ Usage: .venv/bin/python docs/screenshots.py  (starts bin/serve on a spare port, 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -48,21 +49,40 @@ def shoot(base: str) -> None:
         page.screenshot(path=OUT / "home.png")
         page.click("#connect-strava")
         page.wait_for_selector("#authorize")
+        first_seeded = page.locator("#athlete option").evaluate_all(
+            "options => options.map(o => o.value).filter(v => /^[0-9]+$/.test(v)).sort()[0]")
+        page.select_option("#athlete", first_seeded)
         page.screenshot(path=OUT / "consent.png")
         page.click("#authorize")
         page.wait_for_selector("#athlete-name")
         page.screenshot(path=OUT / "dashboard.png", full_page=True)
-        for name, path in (("uploads", "/uploads/"), ("activities", "/activities/"), ("stats", "/stats/")):
+        time.sleep(10)  # the dispatcher pulls the demo athlete's history and starts enriching it
+        for name, path in (("uploads", "/uploads/new/"), ("activities", "/activities/"), ("stats", "/activities/stats/"),
+                           ("segments", "/segments/")):
             response = page.goto(base + path)
             if response is not None and response.ok:
-                page.screenshot(path=OUT / f"{name}.png", full_page=True)
+                page.screenshot(path=OUT / f"{name}.png", full_page=name != "activities")
+        page.goto(base + "/activities/")
+        page.locator("table a[href^='/activities/']").first.click()
+        page.wait_for_load_state()
+        page.screenshot(path=OUT / "activity.png", full_page=True)
+        page.goto(base + "/segments/")
+        links = page.locator("a[href^='/segments/']")
+        if links.count():
+            links.first.click()
+            page.wait_for_load_state()
+            page.screenshot(path=OUT / "segment.png", full_page=True)
         browser.close()
 
 
 def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "BIND": f"127.0.0.1:{port}", "SITE_URL": base}
+    work = ROOT / "var" / "screenshots"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    env = {**os.environ, "BIND": f"127.0.0.1:{port}", "SITE_URL": base,
+           "DATABASE_URL": f"sqlite:///{work / 'db.sqlite3'}", "MEDIA_ROOT": str(work / "media")}
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     subprocess.run([sys.executable, "manage.py", "sandbox_seed", "--demo"], cwd=ROOT, env=env, check=True)
