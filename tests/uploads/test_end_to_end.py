@@ -30,7 +30,7 @@ def fast_pipeline(settings):
     settings.SANDBOX_UPLOAD_DELAY = 0.2
     settings.UPLOADS_CONFIRM_DELAY = 0.5
     settings.UPLOADS_CONFIRM_FALLBACK = 1.5
-    settings.UPLOADS_CONFIRM_MAX_WAIT = 5
+    settings.UPLOADS_CONFIRM_MAX_WAIT = 30  # all posts first, then one list call, even on a loaded machine
 
 
 def build_folder(root: Path) -> dict[str, str]:
