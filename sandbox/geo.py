@@ -5,48 +5,20 @@ from __future__ import annotations
 import math
 import random
 
+import polyline
+
 Point = tuple[float, float]
 
 _METRES_PER_DEGREE = 111_320.0
 
 
 def polyline_encode(points: list[Point], precision: int = 5) -> str:
-    """Google's encoded polyline algorithm (the format of Strava's `map.summary_polyline`)."""
-    factor = 10**precision
-    out: list[str] = []
-    prev_lat = prev_lng = 0
-    for lat, lng in points:
-        ilat, ilng = round(lat * factor), round(lng * factor)
-        for delta in (ilat - prev_lat, ilng - prev_lng):
-            value = ~(delta << 1) if delta < 0 else delta << 1
-            while value >= 0x20:
-                out.append(chr((0x20 | (value & 0x1F)) + 63))
-                value >>= 5
-            out.append(chr(value + 63))
-        prev_lat, prev_lng = ilat, ilng
-    return "".join(out)
+    """Google's encoded polyline (the format of Strava's `map.summary_polyline`), via the `polyline` package."""
+    return polyline.encode(points, precision)
 
 
 def polyline_decode(text: str, precision: int = 5) -> list[Point]:
-    factor = 10**precision
-    points: list[Point] = []
-    index = lat = lng = 0
-    while index < len(text):
-        deltas = []
-        for _ in range(2):
-            shift = result = 0
-            while True:
-                byte = ord(text[index]) - 63
-                index += 1
-                result |= (byte & 0x1F) << shift
-                shift += 5
-                if byte < 0x20:
-                    break
-            deltas.append(~(result >> 1) if result & 1 else result >> 1)
-        lat += deltas[0]
-        lng += deltas[1]
-        points.append((lat / factor, lng / factor))
-    return points
+    return [tuple(point) for point in polyline.decode(text, precision)]
 
 
 def offset(point: Point, *, north_m: float, east_m: float) -> Point:

@@ -14,6 +14,8 @@ import zlib
 from dataclasses import dataclass
 from xml.parsers import expat
 
+import polyline
+
 Point = tuple[float, float]  # (lat, lng)
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # after gunzip
@@ -50,19 +52,7 @@ def polyline_decode(text: str, precision: int = 5) -> list[Point]:
 
 
 def polyline_encode(points: list[Point], precision: int = 5) -> str:
-    factor = 10**precision
-    out: list[str] = []
-    prev_lat = prev_lng = 0
-    for lat, lng in points:
-        ilat, ilng = round(lat * factor), round(lng * factor)
-        for delta in (ilat - prev_lat, ilng - prev_lng):
-            value = ~(delta << 1) if delta < 0 else delta << 1
-            while value >= 0x20:
-                out.append(chr((0x20 | (value & 0x1F)) + 63))
-                value >>= 5
-            out.append(chr(value + 63))
-        prev_lat, prev_lng = ilat, ilng
-    return "".join(out)
+    return polyline.encode(points, precision)
 
 
 def thin(points: list[Point], limit: int = SUMMARY_POINTS) -> list[Point]:

@@ -208,18 +208,19 @@ def test_a_dispatcher_permit_is_used_for_the_first_attempt(settings):
 
 @responses.activate
 def test_an_expired_token_is_refreshed_once_and_the_call_repeated():
-    tokens = iter(["old", "new"])
-    forced = []
+    current = {"token": "old", "refreshes": 0}
 
     def provider(force: bool) -> str:
-        forced.append(force)
-        return next(tokens) if force or not forced[:-1] else "old"
+        if force:
+            current["token"], current["refreshes"] = "new", current["refreshes"] + 1
+        return current["token"]
 
     responses.get(f"{API}/athlete", status=401, headers=HEADERS, json={
         "message": "Authorization Error", "errors": [{"resource": "Athlete", "field": "access_token", "code": "invalid"}]})
     responses.get(f"{API}/athlete", json={"id": 2}, headers=HEADERS)
     assert StravaClient(token_provider=provider).get_athlete() == {"id": 2}
-    assert True in forced
+    assert current["refreshes"] == 1
+    assert [c.request.headers["Authorization"] for c in responses.calls] == ["Bearer old", "Bearer new"]
 
 
 @pytest.mark.parametrize(
