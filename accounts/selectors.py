@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
+from django.http import Http404
 from django.utils import timezone
 
 from .models import Athlete, StravaToken
@@ -11,6 +13,24 @@ def athlete_for_user(*, user) -> Athlete | None:  # noqa: ANN001
     if not user.is_authenticated:
         return None
     return Athlete.objects.filter(user=user).select_related("token").first()
+
+
+def athlete_find(*, value: str) -> Athlete | None:
+    """The athlete a command line names: by Strava id, username (ours or Strava's), or our id as #12."""
+    if value.startswith("#") and value[1:].isdigit():
+        return Athlete.objects.filter(pk=int(value[1:])).first()
+    query = Q(username=value) | Q(user__username=value)
+    if value.isdigit():
+        query |= Q(strava_id=int(value))
+    return Athlete.objects.filter(query).order_by("pk").first()
+
+
+def athlete_of_request(request) -> Athlete:  # noqa: ANN001
+    """The signed-in user's athlete; a user who never connected gets a 404, like any foreign row."""
+    athlete = Athlete.objects.filter(user=request.user).first()
+    if athlete is None:
+        raise Http404("Connect with Strava first")
+    return athlete
 
 
 def token_state(*, athlete: Athlete) -> dict[str, object]:

@@ -10,16 +10,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.models import Athlete
+from accounts.selectors import athlete_of_request
 
 from . import charts, selectors, services
 from .models import Segment
-
-
-def _athlete(request: HttpRequest) -> Athlete:
-    athlete = Athlete.objects.filter(user=request.user).first()
-    if athlete is None:
-        raise Http404("Connect with Strava first")
-    return athlete
 
 
 def _segment(athlete: Athlete, pk: int) -> Segment:
@@ -31,7 +25,7 @@ def _segment(athlete: Athlete, pk: int) -> Segment:
 
 @login_required
 def segment_list(request: HttpRequest) -> HttpResponse:
-    athlete = _athlete(request)
+    athlete = athlete_of_request(request)
     order = request.GET.get("order") or "rides"
     page = Paginator(selectors.segments_for_athlete(athlete=athlete, order=order), 50).get_page(request.GET.get("page"))
     context = {"page": page, "order": order, "prs": selectors.recent_prs(athlete=athlete)}
@@ -40,7 +34,7 @@ def segment_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def segment_page(request: HttpRequest, pk: int) -> HttpResponse:
-    athlete = _athlete(request)
+    athlete = athlete_of_request(request)
     segment = _segment(athlete, pk)
     efforts = list(selectors.efforts_on_segment(athlete=athlete, segment=segment))
     context = {
@@ -55,7 +49,7 @@ def segment_page(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def segment_refresh(request: HttpRequest, pk: int) -> HttpResponse:
-    athlete = _athlete(request)
+    athlete = athlete_of_request(request)
     segment = _segment(athlete, pk)
     services.segment_refresh_request(segment=segment, athlete=athlete)
     segment.refresh_from_db()

@@ -14,17 +14,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.models import Athlete
+from accounts.selectors import athlete_of_request
 
 from . import selectors, services
 from .models import Upload, UploadBatch
-
-
-def _athlete(request: HttpRequest) -> Athlete:
-    athlete = Athlete.objects.filter(user=request.user).first()
-    if athlete is None:
-        raise Http404("Connect with Strava first")
-    return athlete
 
 
 def _uploads(request: HttpRequest) -> QuerySet[Upload]:
@@ -42,7 +35,7 @@ def _batches(request: HttpRequest) -> QuerySet[UploadBatch]:
 
 @login_required
 def upload_page(request: HttpRequest) -> HttpResponse:
-    athlete = _athlete(request)
+    athlete = athlete_of_request(request)
     context = {
         "athlete": athlete,
         "uploads_allowed": athlete.has_scope("activity:write"),
@@ -56,7 +49,7 @@ def upload_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def batch_create(request: HttpRequest) -> JsonResponse:
-    athlete = _athlete(request)
+    athlete = athlete_of_request(request)
     batch = services.batch_create(athlete=athlete, source=UploadBatch.Source.WEB, label="browser upload")
     return JsonResponse({"id": batch.pk, "url": reverse("uploads:batch", args=[batch.pk])}, status=201)
 
@@ -65,7 +58,7 @@ def batch_create(request: HttpRequest) -> JsonResponse:
 @require_POST
 def batch_add_files(request: HttpRequest, pk: int) -> JsonResponse:
     """Receive one request's worth of files (streamed to disk by Django) into a batch."""
-    athlete = _athlete(request)
+    athlete = athlete_of_request(request)
     batch = get_object_or_404(UploadBatch, pk=pk, athlete=athlete)
     length = int(request.META.get("CONTENT_LENGTH") or 0)
     if length > settings.UPLOADS_WEB_MAX_REQUEST_BYTES:
@@ -101,7 +94,7 @@ def batch_status(request: HttpRequest, pk: int) -> JsonResponse:
 
 @login_required
 def history(request: HttpRequest) -> HttpResponse:
-    athlete = _athlete(request)
+    athlete = athlete_of_request(request)
     status = request.GET.get("status") or ""
     batch_id = request.GET.get("batch") or ""
     uploads = selectors.uploads_for(athlete=athlete, status=status, batch_id=int(batch_id) if batch_id.isdigit() else None)
@@ -131,7 +124,7 @@ def retry(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def retry_all_failed(request: HttpRequest) -> HttpResponse:
-    athlete = _athlete(request)
+    athlete = athlete_of_request(request)
     count = services.uploads_retry_failed(athlete=athlete)
     messages.success(request, f"{count} failed file(s) queued again.")
     return redirect(request.POST.get("next") or reverse("uploads:history"))

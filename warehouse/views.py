@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from accounts.models import Athlete
+from accounts.selectors import athlete_of_request
 
 from . import charts, selectors
 from .forms import ExportUploadForm, FilterForm
@@ -28,15 +28,8 @@ from .routes import polyline_decode, route_drawing
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
-def _athlete(request: HttpRequest) -> Athlete:
-    athlete = Athlete.objects.filter(user=request.user).first()
-    if athlete is None:
-        raise Http404("Connect with Strava first")
-    return athlete
-
-
 def _activity(request: HttpRequest, strava_id: int) -> Activity:
-    activity = selectors.activity_for(athlete=_athlete(request), strava_id=strava_id)
+    activity = selectors.activity_for(athlete=athlete_of_request(request), strava_id=strava_id)
     if activity is None:
         raise Http404("No such activity of yours")
     return activity
@@ -49,7 +42,7 @@ def _page_number(request: HttpRequest) -> int:
 
 @login_required
 def activity_list(request: HttpRequest) -> HttpResponse:
-    athlete = _athlete(request)
+    athlete = athlete_of_request(request)
     form = FilterForm(request.GET or None)
     filters = form.filters()
     page = selectors.activity_list_page(athlete=athlete, filters=filters, page=_page_number(request))
@@ -121,7 +114,7 @@ def activity_json(request: HttpRequest, strava_id: int) -> JsonResponse:
 def export(request: HttpRequest, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "json"):
         raise Http404("Exports are CSV or JSON")
-    athlete = _athlete(request)
+    athlete = athlete_of_request(request)
     activities = selectors.activities_for(athlete=athlete, filters=FilterForm(request.GET or None).filters())
     if fmt == "csv":
         response = StreamingHttpResponse(selectors.export_csv_lines(activities=activities), content_type="text/csv")
@@ -135,7 +128,7 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
 
 @login_required
 def stats(request: HttpRequest) -> HttpResponse:
-    athlete = _athlete(request)
+    athlete = athlete_of_request(request)
     years = selectors.stats_years(athlete=athlete)
     year_param = request.GET.get("year") or ""
     year = int(year_param) if year_param.isdigit() else (years[0] if years else timezone.now().year)
@@ -170,7 +163,7 @@ def stats(request: HttpRequest) -> HttpResponse:
 @require_POST
 def sync_now(request: HttpRequest) -> HttpResponse:
     """Ask for a pull now: the dispatcher picks the athlete up at its next tick, within the quota."""
-    athlete = _athlete(request)
+    athlete = athlete_of_request(request)
     state, _ = SyncState.objects.get_or_create(athlete=athlete)
     SyncState.objects.filter(pk=state.pk).update(next_pull_at=timezone.now())
     messages.success(request, "A pull of your new activities is queued.")
@@ -182,7 +175,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
     """Upload Strava's export zip; it is imported in the background with no API call."""
     from django_q.tasks import async_task
 
-    athlete = _athlete(request)
+    athlete = athlete_of_request(request)
     form = ExportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         uploaded = form.cleaned_data["archive"]

@@ -14,12 +14,11 @@ import time
 from collections import Counter
 from datetime import datetime
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db import close_old_connections
-from django.db.models import Q
 from tqdm import tqdm
 
-from accounts.models import Athlete
+from accounts.management.athletes import athlete_from_option
 from segments import selectors, services
 from stravasync.strava import quota
 from stravasync.strava.errors import RateLimited, StravaError, SubscriptionInactive
@@ -28,16 +27,6 @@ from stravasync.strava.quota import Priority
 
 class Stop(Exception):
     """The run cannot go on (Ctrl+C, or Strava's API subscription is inactive)."""
-
-
-def find_athlete(value: str) -> Athlete:
-    query = Q(username=value) | Q(user__username=value)
-    if value.isdigit():
-        query |= Q(strava_id=int(value)) | Q(pk=int(value))
-    athlete = Athlete.objects.filter(query).order_by("pk").first()
-    if athlete is None:
-        raise CommandError(f"No athlete with Strava id or username {value!r}")
-    return athlete
 
 
 class Command(BaseCommand):
@@ -52,7 +41,7 @@ class Command(BaseCommand):
         parser.add_argument("--athlete", default=None, help="only this athlete (Strava id or username)")
 
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
-        self.athlete = find_athlete(options["athlete"]) if options["athlete"] else None
+        self.athlete = athlete_from_option(options["athlete"]) if options["athlete"] else None
         if options["mode"] == "stats":
             self._stats()
             return

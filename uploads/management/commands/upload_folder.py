@@ -11,26 +11,15 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Q
 from tqdm import tqdm
 
-from accounts.models import Athlete
+from accounts.management.athletes import athlete_from_option
 from stravasync.strava import quota
 from uploads import selectors, services
 from uploads.folders import scan_folder, tidy_move, tidy_target
 from uploads.models import Upload, UploadBatch
 
 from .sweep import sweep_path
-
-
-def find_athlete(value: str) -> Athlete:
-    query = Q(username=value) | Q(user__username=value)
-    if value.isdigit():
-        query |= Q(strava_id=int(value))
-    athlete = Athlete.objects.filter(query).first()
-    if athlete is None:
-        raise CommandError(f"No connected athlete with Strava id or username {value!r}")
-    return athlete
 
 
 class Command(BaseCommand):
@@ -48,7 +37,7 @@ class Command(BaseCommand):
         root = Path(options["path"]).resolve()
         if not root.is_dir():
             raise CommandError(f"{root} is not a folder")
-        athlete = find_athlete(options["athlete"])
+        athlete = athlete_from_option(options["athlete"])
         if options["dry_run"]:
             self._dry_run(root)
             return

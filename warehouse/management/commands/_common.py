@@ -6,24 +6,9 @@ import signal
 import time
 from datetime import datetime
 
-from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Q
+from django.core.management.base import BaseCommand
 
-from accounts.models import Athlete
 from stravasync.strava import quota
-
-
-def find_athlete(value: str) -> Athlete:
-    """By Strava id, our id (with a leading #), or username."""
-    query = Q(username=value) | Q(user__username=value)
-    if value.isdigit():
-        query |= Q(strava_id=int(value))
-    if value.startswith("#") and value[1:].isdigit():
-        query = Q(pk=int(value[1:]))
-    athlete = Athlete.objects.filter(query).first()
-    if athlete is None:
-        raise CommandError(f"No athlete with Strava id or username {value!r}")
-    return athlete
 
 
 class StoppableCommand(BaseCommand):

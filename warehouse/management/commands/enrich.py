@@ -11,11 +11,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from tqdm import tqdm
 
+from accounts.management.athletes import athlete_from_option
 from stravasync.strava.errors import RateLimited, StravaError, SubscriptionInactive
 from warehouse import selectors, services
 from warehouse.models import Activity, SyncRun
 
-from ._common import StoppableCommand, find_athlete
+from ._common import StoppableCommand
 
 
 def _moment(value: str | None) -> datetime | None:
@@ -44,7 +45,7 @@ class Command(StoppableCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.catch_signals()
-        athlete = find_athlete(options["athlete"]) if options["athlete"] else None
+        athlete = athlete_from_option(options["athlete"]) if options["athlete"] else None
         after, before = _moment(options["after"]), _moment(options["before"])
         selection = dict(athlete_id=athlete.pk if athlete else None, strava_ids=options["ids"], after=after, before=before,
                          force=options["force"])

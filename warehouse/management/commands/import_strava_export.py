@@ -9,10 +9,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from accounts.management.athletes import athlete_from_option
 from warehouse import selectors, services
 from warehouse.strava_export import ExportError
-
-from ._common import find_athlete
 
 
 class Command(BaseCommand):
@@ -27,7 +26,7 @@ class Command(BaseCommand):
         path = Path(options["zip"])
         if not path.is_file():
             raise CommandError(f"{path} is not a file")
-        athlete = find_athlete(options["athlete"])
+        athlete = athlete_from_option(options["athlete"])
         bar = tqdm(desc="activities", unit="row", disable=not sys.stderr.isatty(), file=sys.stderr)
 
         def on_progress(what: str, done: int, total: int) -> None:

@@ -7,11 +7,12 @@ from typing import Any
 
 from tqdm import tqdm
 
+from accounts.management.athletes import athlete_from_option
 from stravasync.strava.errors import RateLimited, StravaError, SubscriptionInactive
 from warehouse import services
 from warehouse.models import SyncRun
 
-from ._common import StoppableCommand, find_athlete
+from ._common import StoppableCommand
 
 
 class Command(StoppableCommand):
@@ -24,7 +25,7 @@ class Command(StoppableCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.catch_signals()
-        athletes = [find_athlete(options["athlete"])] if options["athlete"] else list(services.connected_athletes())
+        athletes = [athlete_from_option(options["athlete"])] if options["athlete"] else list(services.connected_athletes())
         if not athletes:
             self.stdout.write("No connected athlete.")
             return
