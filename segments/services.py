@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -312,7 +311,7 @@ def _hand_out(ids: list[int], grant: Grant, *, priority: Priority, refresh: bool
     claimed = [(pk, token) for pk in ids if (token := segment_claim(segment_id=pk, now=now, refresh=refresh))]
     if grant.count > len(claimed):
         quota.release(grant, grant.count - len(claimed), kind=Kind.READ)
-    single = asdict(Grant(1, 1, grant.window_index, grant.day_index, at_edge=grant.at_edge))
+    single = grant.one_permit()
     for pk, token in claimed:
         if inline:
             fetch_claimed(segment_id=pk, grant=single, claim=token, priority=priority)

@@ -13,7 +13,6 @@ import shutil
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
@@ -26,6 +25,7 @@ from django.utils import timezone
 from accounts.models import Athlete
 from stravasync.strava import quota
 from stravasync.strava.client import StravaClient, duplicate_of
+from stravasync.strava.dispatch import permits_hand_out
 from stravasync.strava.errors import (
     BadRequest,
     Forbidden,
@@ -38,7 +38,6 @@ from stravasync.strava.errors import (
     SubscriptionInactive,
     Unauthorized,
 )
-from stravasync.strava.fair import fair_pick
 from stravasync.strava.quota import Grant, Kind, Priority
 from warehouse.services import activities_upsert
 
@@ -324,28 +323,19 @@ def uploads_requeue_stale(*, now: datetime | None = None) -> int:
 
 def uploads_dispatch(*, inline: bool = False) -> int:
     """Take upload permits from the quota and hand exactly that many files to workers."""
-    from django_q.tasks import async_task
-
     now = timezone.now()
     uploads_requeue_stale(now=now)
     ready = _ready_to_post(now)
-    wanted = min(ready.count(), settings.UPLOADS_DISPATCH_BATCH)
-    if wanted == 0:
-        return 0
-    grant = quota.acquire(kind=Kind.WRITE, priority=Priority.UPLOAD, count=wanted)
-    if not grant.granted:
-        return 0
-    ids = fair_pick(ready, grant.count, key="uploads", order_by=("id",))
-    claimed = [pk for pk in ids if upload_transition(upload_id=pk, to=S.UPLOADING, expect=[S.QUEUED], claimed_at=now)]
-    if grant.count > len(claimed):
-        quota.release(grant, grant.count - len(claimed), kind=Kind.WRITE)
-    single = asdict(Grant(1, 1, grant.window_index, grant.day_index))
-    for pk in claimed:
-        if inline:
-            upload_post(upload_id=pk, grant=single)
-        else:
-            async_task("uploads.tasks.post_upload", pk, single, task_name=f"post upload {pk}", group="uploads")
-    return len(claimed)
+
+    def claim(pk: int) -> int | None:
+        return pk if upload_transition(upload_id=pk, to=S.UPLOADING, expect=[S.QUEUED], claimed_at=now) else None
+
+    return permits_hand_out(
+        ready=ready, wanted=min(ready.count(), settings.UPLOADS_DISPATCH_BATCH), kind=Kind.WRITE,
+        priority=Priority.UPLOAD, fair_key="uploads", order_by=("id",), claim=claim,
+        run=lambda pk, permit: upload_post(upload_id=pk, grant=permit),
+        task="uploads.tasks.post_upload", label="uploads post", inline=inline,
+    )
 
 
 def _give_back(upload: Upload, *, retry_at: datetime, reason: str) -> None:

@@ -13,7 +13,7 @@ import math
 import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from importlib import import_module
 from pathlib import Path
@@ -29,6 +29,7 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import Athlete
 from stravasync.strava import quota
 from stravasync.strava.client import StravaClient
+from stravasync.strava.dispatch import permits_hand_out
 from stravasync.strava.errors import (
     NotFound,
     RateLimited,
@@ -37,7 +38,6 @@ from stravasync.strava.errors import (
     SubscriptionInactive,
     Unauthorized,
 )
-from stravasync.strava.fair import fair_pick
 from stravasync.strava.quota import Grant, Kind, Priority
 
 from . import strava_export
@@ -773,40 +773,25 @@ def _enrich_claim(pk: int, now: datetime, *, force: bool = False) -> bool:
     return free.update(enrich_claimed_until=now + timedelta(seconds=settings.WAREHOUSE_CLAIM_TIMEOUT)) == 1
 
 
-def _single(grant: Grant) -> dict:
-    return asdict(Grant(1, 1, grant.window_index, grant.day_index, at_edge=grant.at_edge))
-
-
 def pulls_dispatch(*, inline: bool = False) -> int:
     """Dispatcher step: take pull permits for the athletes due, claim each, hand one page to a worker."""
-    from django_q.tasks import async_task
-
     now = timezone.now()
     sync_states_ensure()
     due = _pulls_due(now)
-    wanted = len(due.values_list("pk", flat=True)[: settings.WAREHOUSE_PULL_BATCH])
-    if wanted == 0:
-        return 0
-    grant = quota.acquire(kind=Kind.READ, priority=Priority.PULL, count=wanted)
-    if not grant.granted:
-        return 0
-    ids = fair_pick(due, grant.count, key="warehouse-pull", order_by=("id",))
     lease = now + timedelta(seconds=settings.WAREHOUSE_CLAIM_TIMEOUT)
-    claimed = [
-        athlete_id
-        for pk, athlete_id in SyncState.objects.filter(pk__in=ids).values_list("pk", "athlete_id")
-        if SyncState.objects.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now), pk=pk).update(
-            claimed_until=lease) == 1
-    ]
-    if grant.count > len(claimed):
-        quota.release(grant, grant.count - len(claimed), kind=Kind.READ)
-    for athlete_id in claimed:
-        if inline:
-            pull_claimed(athlete_id=athlete_id, grant=_single(grant))
-        else:
-            async_task("warehouse.tasks.pull_page", athlete_id, _single(grant), task_name=f"pull athlete {athlete_id}",
-                       group="warehouse")
-    return len(claimed)
+
+    def claim(pk: int) -> int | None:
+        free = SyncState.objects.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now), pk=pk)
+        if free.update(claimed_until=lease) != 1:
+            return None
+        return SyncState.objects.filter(pk=pk).values_list("athlete_id", flat=True).first()
+
+    return permits_hand_out(
+        ready=due, wanted=len(due.values_list("pk", flat=True)[: settings.WAREHOUSE_PULL_BATCH]), kind=Kind.READ,
+        priority=Priority.PULL, fair_key="warehouse-pull", order_by=("id",), claim=claim,
+        run=lambda athlete_id, permit: pull_claimed(athlete_id=athlete_id, grant=permit),
+        task="warehouse.tasks.pull_page", label="warehouse pull athlete", inline=inline,
+    )
 
 
 def pull_claimed(*, athlete_id: int, grant: dict | None = None) -> PullResult | None:
@@ -821,27 +806,15 @@ def pull_claimed(*, athlete_id: int, grant: dict | None = None) -> PullResult | 
 
 def enrich_dispatch(*, inline: bool = False) -> int:
     """Dispatcher step: take enrich permits, claim that many activities (newest first, athletes in turn)."""
-    from django_q.tasks import async_task
-
     now = timezone.now()
     ready = _enrich_ready(now)
-    wanted = len(ready.values_list("pk", flat=True)[: settings.WAREHOUSE_ENRICH_BATCH])
-    if wanted == 0:
-        return 0
-    grant = quota.acquire(kind=Kind.READ, priority=Priority.ENRICH, count=wanted)
-    if not grant.granted:
-        return 0
-    ids = fair_pick(ready, grant.count, key="warehouse-enrich", order_by=("-start_date", "-id"))
-    claimed = [pk for pk in ids if _enrich_claim(pk, now)]
-    if grant.count > len(claimed):
-        quota.release(grant, grant.count - len(claimed), kind=Kind.READ)
-    for pk in claimed:
-        if inline:
-            enrich_claimed(activity_id=pk, grant=_single(grant))
-        else:
-            async_task("warehouse.tasks.enrich_activity", pk, _single(grant), task_name=f"enrich activity {pk}",
-                       group="warehouse")
-    return len(claimed)
+    return permits_hand_out(
+        ready=ready, wanted=len(ready.values_list("pk", flat=True)[: settings.WAREHOUSE_ENRICH_BATCH]),
+        kind=Kind.READ, priority=Priority.ENRICH, fair_key="warehouse-enrich", order_by=("-start_date", "-id"),
+        claim=lambda pk: pk if _enrich_claim(pk, now) else None,
+        run=lambda pk, permit: enrich_claimed(activity_id=pk, grant=permit),
+        task="warehouse.tasks.enrich_activity", label="warehouse enrich activity", inline=inline,
+    )
 
 
 def enrich_claimed(*, activity_id: int, grant: dict | None = None) -> bool:

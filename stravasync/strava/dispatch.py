@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils.module_loading import import_string
+
+from . import quota
+from .fair import fair_pick
+from .quota import Kind, Priority
 
 logger = logging.getLogger(__name__)
 
@@ -20,3 +26,41 @@ def dispatch_tick() -> dict[str, int]:
             logger.exception("dispatch step %s failed", path)
             done[path] = 0
     return done
+
+
+def permits_hand_out(
+    *,
+    ready: QuerySet,
+    wanted: int,
+    kind: Kind,
+    priority: Priority,
+    fair_key: str,
+    order_by: Sequence[str],
+    claim: Callable[[int], object | None],
+    run: Callable[[object, dict], object],
+    task: str,
+    label: str,
+    inline: bool = False,
+) -> int:
+    """The one dispatch pattern: take up to `wanted` permits, pick that many rows fairly between
+    athletes, claim each (`claim(pk)` gives the task's argument, or None if someone else has it),
+    give back the permits of rows not claimed, and hand each claimed row one permit — run here when
+    `inline`, else as a django-q2 task. Returns how many were handed out."""
+    from django_q.tasks import async_task
+
+    if wanted <= 0:
+        return 0
+    grant = quota.acquire(kind=kind, priority=priority, count=wanted)
+    if not grant.granted:
+        return 0
+    claimed = [arg for arg in (claim(pk) for pk in fair_pick(ready, grant.count, key=fair_key, order_by=order_by))
+               if arg is not None]
+    if grant.count > len(claimed):
+        quota.release(grant, grant.count - len(claimed), kind=kind)
+    permit = grant.one_permit()
+    for arg in claimed:
+        if inline:
+            run(arg, permit)
+        else:
+            async_task(task, arg, permit, task_name=f"{label} {arg}", group=label.split()[0])
+    return len(claimed)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
 
@@ -56,6 +56,10 @@ class Grant:
     @property
     def granted(self) -> bool:
         return self.count > 0
+
+    def one_permit(self) -> dict:
+        """One of this grant's permits, as a task argument (the worker's client spends it)."""
+        return asdict(Grant(1, 1, self.window_index, self.day_index, at_edge=self.at_edge))
 
 
 def now_ts() -> float:

@@ -197,3 +197,10 @@ def test_an_edge_permit_released_after_the_rollover_is_returned_to_the_new_windo
     clock["ts"] += 2
     quota.release(grant, kind=Kind.WRITE)
     assert quota.acquire(kind=Kind.WRITE, count=10).count == 10
+
+
+def test_a_permit_handed_to_a_worker_keeps_its_edge_mark(clock, small_limits, settings):
+    settings.QUOTA_EDGE_SECONDS = 2
+    clock["ts"] = clock["ts"] - 100 + 899
+    permit = quota.acquire(kind=Kind.WRITE, count=3).one_permit()
+    assert permit["count"] == 1 and permit["at_edge"] is True
