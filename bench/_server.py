@@ -52,7 +52,7 @@ class BenchServer:
         self.manage("migrate", "--noinput", "-v", "0")
         self.manage("collectstatic", "--noinput", "-v", "0")
         self.process = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "gunicorn"), "stravasync.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
+            [sys.executable, "-m", "gunicorn", "stravasync.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
              "--workers", str(self.workers), "--threads", str(self.threads), "--timeout", "600"],
             cwd=ROOT, env=self.env, stdout=open(self.dir / "server.log", "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115
             start_new_session=True,

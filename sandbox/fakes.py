@@ -223,7 +223,7 @@ def random_start(rng: random.Random, *, tz: ZoneInfo, earliest: datetime, latest
     if local.weekday() >= 5:
         hour = rng.choice([7, 8, 9, 10])
     local = local.replace(hour=hour, minute=rng.randrange(60), second=rng.randrange(60), microsecond=0)
-    return min(local.astimezone(ZoneInfo("UTC")), latest)
+    return min(local.astimezone(ZoneInfo("UTC")), latest.replace(microsecond=0))
 
 
 def activity_build(
@@ -235,7 +235,12 @@ def activity_build(
     trainer: bool | None = None,
     commute: bool | None = None,
 ) -> SimActivity:
-    """A plausible activity of `athlete` starting at `start_date` (aware, UTC)."""
+    """A plausible activity of `athlete` starting at `start_date` (aware, UTC).
+
+    Strava's `start_date` has one-second resolution, so the simulator's has too: a start
+    carrying microseconds would never equal the same start read back from our JSON.
+    """
+    start_date = start_date.replace(microsecond=0)
     sport = sport or _pick(rng, SPORT_MIX)
     tz = ZoneInfo(athlete.timezone or "UTC")
     city = city_for(athlete)

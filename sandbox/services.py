@@ -99,7 +99,7 @@ def sim_activities_seed(
 ) -> list[SimActivity]:
     """`count` activities over the past `years`, with efforts on the segments near the athlete."""
     rng = rng or random.Random()
-    now = now or timezone.now()
+    now = (now or timezone.now()).replace(microsecond=0)  # Strava's one-second resolution
     if segments is None:
         segments = list(SimSegment.objects.all())
     segments = [s for s in segments if s.city == athlete.city] or segments

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -33,6 +34,12 @@ def test_a_dropped_connection_makes_requests_raise_connection_error(sim_server, 
 
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{sim_server}/api/v3/athlete", headers=headers(athlete_token), timeout=5)
+    # The server logs the dropped request after shutting the socket, so the client can get
+    # here first: wait for that row, or the next request's row may be written before it.
+    deadline = time.monotonic() + 30
+    while not SimRequestLog.objects.filter(status=0).exists():
+        assert time.monotonic() < deadline, "the dropped request was never logged"
+        time.sleep(0.01)
 
     services.sim_config_update(drop_rate=0.0)
     after = requests.get(f"{sim_server}/api/v3/athlete", headers=headers(athlete_token), timeout=5)

@@ -137,11 +137,11 @@ def sim_history(sim_connected_athlete, plenty_of_quota):
 
     from sandbox.services import sim_activities_seed, sim_athlete_create, sim_segments_seed
 
-    def make(activities: int, *, seed: int = 11, firstname: str = "Sim"):
+    def make(activities: int, *, seed: int = 11, firstname: str = "Sim", now: datetime | None = None):
         rng = random.Random(seed)
         sim_athlete = sim_athlete_create(firstname=firstname, lastname="Rider", rng=rng)
-        segments = sim_segments_seed(count=40, rng=rng)
-        sim_activities_seed(sim_athlete, activities, segments=segments, rng=rng, years=4)
+        segments = sim_segments_seed(count=40, rng=rng, now=now)
+        sim_activities_seed(sim_athlete, activities, segments=segments, rng=rng, years=4, now=now)
         athlete = sim_connected_athlete(sim_athlete=sim_athlete)
         return athlete, sim_athlete
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 from io import StringIO
 
 import pytest
@@ -33,6 +34,31 @@ def test_a_backfill_of_2000_activities_costs_at_most_ceil_2000_over_200_plus_1_l
     assert state.watermark == max(SimActivity.objects.filter(athlete=sim_athlete).values_list("start_date", flat=True))
     run = SyncRun.objects.get(athlete=athlete, kind="pull")
     assert (run.calls, run.pages, run.created, run.finished_at is not None) == (len(calls), len(calls), 2000, True)
+
+
+@pytest.mark.parametrize("now", [
+    datetime(2026, 11, 30, 0, 0, 0, 500_000, tzinfo=UTC),
+    datetime(2026, 11, 30, 4, 0, 0, 700_000, tzinfo=UTC),
+    datetime(2026, 11, 30, 23, 59, 59, 900_000, tzinfo=UTC),
+], ids=["just-after-midnight", "early-morning", "just-before-midnight"])
+def test_a_history_seeded_at_any_hour_is_backfilled_within_the_acceptance_counts(sim_history, now):
+    """Seeding clamps starts later than `now` to `now`: at every hour they must keep Strava's whole seconds."""
+    from sandbox.models import SimActivity
+    from sandbox.services import sim_activities_seed
+    from warehouse.models import Activity, SyncState
+    from warehouse.services import activities_pull
+
+    athlete, sim_athlete = sim_history(380, now=now)
+    sim_activities_seed(sim_athlete, 20, years=1 / (365 * 24), now=now)  # the last hour: most are clamped to `now`
+    assert SimActivity.objects.filter(athlete=sim_athlete, start_date=now.replace(microsecond=0)).exists()
+
+    result = activities_pull(athlete_id=athlete.pk)
+
+    calls = list_queries(sim_athlete.pk)
+    assert len(calls) <= math.ceil(400 / 200) + 1 and len(set(calls)) == len(calls)
+    assert result.done and result.backfill_done
+    assert Activity.objects.filter(athlete=athlete).count() == 400
+    assert SyncState.objects.get(athlete=athlete).watermark == now.replace(microsecond=0)
 
 
 def test_a_pull_with_nothing_new_costs_one_call_and_a_new_activity_is_found_by_the_next(sim_history):
