@@ -1,14 +1,18 @@
 # stravasync — two commands on a fresh machine: `make run` and `make test`.
 SHELL := /bin/bash
-PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
 .PHONY: run test install chromium migrate lint bench demo clean
 
+# The venv is made with a Python >= 3.12 (bin/find-python says which, or why none); one made
+# with an older Python is replaced.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then \
+	  echo "$(VENV) has $$($(PY) --version); making it again with Python >= 3.12"; rm -rf $(VENV); fi
+	@if [ ! -x $(PY) ]; then python=$$(PYTHON="$(PYTHON)" bin/find-python) || exit 1; echo "$$python -m venv $(VENV)"; \
+	  "$$python" -m venv $(VENV) || exit 1; fi
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
@@ -40,6 +44,7 @@ test: install chromium
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 # Each benchmark prints its figures beside its baseline (helpers: bench/_*.py, bench/*_worker.py).
 bench: install
