@@ -8,7 +8,7 @@ from django.conf import settings
 from social_core.backends.strava import StravaOAuth
 from social_core.exceptions import AuthException, AuthProviderError
 
-from stravasync.strava import client as strava
+from stravasync.strava import oauth as strava
 from stravasync.strava.errors import Forbidden, StravaError
 
 

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from stravasync.strava import client as strava
+from stravasync.strava import oauth as strava
 from stravasync.strava.errors import BadRequest, NetworkError, ReconnectNeeded
 
 from .models import Athlete, StravaToken

@@ -163,7 +163,7 @@ def connect_athletes(count: int) -> list[str]:
     from django.conf import settings
 
     from sandbox import services as sim
-    from stravasync.strava.client import exchange_code
+    from stravasync.strava.oauth import exchange_code
 
     tokens = []
     for i in range(count):

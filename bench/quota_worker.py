@@ -203,7 +203,7 @@ def naive_thread(
     """Plain HTTP with the athlete's token, as the original scripts made it: no shared quota at all."""
     from django.conf import settings
 
-    from stravasync.strava.client import http_session
+    from stravasync.strava.http import http_session
 
     path = "athlete/activities" if args.endpoint == "activities" else "athlete"
     params = {"per_page": 30} if args.endpoint == "activities" else None

@@ -48,7 +48,7 @@ def connect_athlete(firstname: str):  # noqa: ANN201
 
     from accounts.services import athlete_connect
     from sandbox import services as sim
-    from stravasync.strava import client as strava
+    from stravasync.strava import oauth as strava
 
     sim_athlete = sim.sim_athlete_create(firstname=firstname, lastname="Bench")
     code = sim.auth_code_issue(athlete=sim_athlete, client_id=settings.STRAVA_CLIENT_ID,

@@ -75,7 +75,7 @@ def sim_connected_athlete(strava_sim, transactional_db):
 
     from accounts.services import athlete_connect
     from sandbox import services as sim
-    from stravasync.strava import client as strava
+    from stravasync.strava import oauth as strava
 
     def connect(*, firstname: str = "Sim", scopes: str = "read,activity:read_all,activity:write", sim_athlete=None):
         from django.conf import settings

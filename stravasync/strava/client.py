@@ -1,17 +1,15 @@
-"""The only code that speaks HTTP to Strava (or the simulator: `STRAVA_API_URL` chooses).
+"""The only code that calls Strava's API (or the simulator: `STRAVA_API_URL` chooses).
 
 Every API call takes a permit from the application-wide quota first and reconciles it with
 Strava's headers after. Tokens travel only in the `Authorization` header and never reach a
-log line. OAuth token endpoints are not part of the API rate limit and take no permit.
+log line. The OAuth endpoints, outside the rate limit, live in `oauth.py`.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import random
 import re
-import threading
 import time
 from collections.abc import Callable
 from typing import IO, Any
@@ -19,81 +17,14 @@ from typing import IO, Any
 import requests
 from django.conf import settings
 
+from accounts.services import athlete_access_token
+
 from . import quota
-from .errors import (
-    BadRequest,
-    Forbidden,
-    NetworkError,
-    NotFound,
-    RateLimited,
-    ServerError,
-    StravaError,
-    SubscriptionInactive,
-    Unauthorized,
-)
+from .errors import NetworkError, RateLimited, ServerError, StravaError, SubscriptionInactive, Unauthorized
+from .http import error_for, http_session, response_body, response_message
 from .quota import Grant, Kind, Priority
 
 logger = logging.getLogger(__name__)
-
-_local = threading.local()
-
-
-def http_session() -> requests.Session:
-    """One keep-alive session per process (re-made after a fork)."""
-    session: requests.Session | None = getattr(_local, "session", None)
-    if session is None or getattr(_local, "pid", None) != os.getpid():
-        session = requests.Session()
-        session.headers["User-Agent"] = "stravasync/0.1"
-        _local.session, _local.pid = session, os.getpid()
-    return session
-
-
-def _body(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return response.text[:500]
-
-
-def _message(body: Any, response: requests.Response) -> str:
-    if isinstance(body, dict):
-        message = str(body.get("message") or "")
-        details = "; ".join(
-            f"{e.get('resource')}.{e.get('field')} {e.get('code')}" for e in body.get("errors") or [] if isinstance(e, dict)
-        )
-        return f"{message} ({details})" if details else message or response.reason
-    return str(body) or response.reason
-
-
-def _is_inactive(response: requests.Response, body: Any) -> bool:
-    return response.status_code == 403 and "inactive" in str(body).lower()
-
-
-def error_for(response: requests.Response) -> StravaError | None:
-    """Map a non-2xx answer to our exception (429 and 5xx are handled by the caller)."""
-    status = response.status_code
-    if status < 400:
-        return None
-    body = _body(response)
-    message = _message(body, response)
-    if status == 401:
-        missing = None
-        if isinstance(body, dict):
-            for error in body.get("errors") or []:
-                if isinstance(error, dict) and error.get("code") == "missing":
-                    missing = str(error.get("field") or "") or None
-        return Unauthorized(message, missing_scope=missing, status=status, body=body)
-    if _is_inactive(response, body):
-        return SubscriptionInactive(message, status=status, body=body)
-    if status == 403:
-        return Forbidden(message, status=status, body=body)
-    if status == 404:
-        return NotFound(message, status=status, body=body)
-    if status == 429:
-        return RateLimited(message, retry_at=quota._dt(quota.now_ts()), status=status, body=body)
-    if status >= 500:
-        return ServerError(message, status=status, body=body)
-    return BadRequest(message, status=status, body=body)
 
 
 def _backoff(attempt: int) -> None:
@@ -101,60 +32,6 @@ def _backoff(attempt: int) -> None:
     ceiling = min(settings.STRAVA_BACKOFF_CAP, settings.STRAVA_BACKOFF_BASE * (2**attempt))
     if ceiling > 0:
         time.sleep(random.uniform(0, ceiling))
-
-
-def _oauth_post(path: str, data: dict[str, str]) -> dict:
-    url = f"{settings.STRAVA_OAUTH_URL}/{path}"
-    try:
-        response = http_session().post(url, data=data, timeout=settings.STRAVA_HTTP_TIMEOUT)
-    except requests.RequestException as exc:
-        raise NetworkError(f"{type(exc).__name__} while calling oauth/{path}") from exc
-    logger.info("strava oauth POST /%s -> %s", path, response.status_code)
-    error = error_for(response)
-    if error is not None:
-        raise error
-    return response.json()
-
-
-def exchange_code(code: str) -> dict:
-    """Trade an authorization code for tokens (and the athlete)."""
-    return _oauth_post(
-        "token",
-        {
-            "client_id": settings.STRAVA_CLIENT_ID,
-            "client_secret": settings.STRAVA_CLIENT_SECRET,
-            "code": code,
-            "grant_type": "authorization_code",
-        },
-    )
-
-
-def refresh_access_token(refresh_token: str) -> dict:
-    """New access token; the refresh token may rotate, so the caller must save it at once."""
-    return _oauth_post(
-        "token",
-        {
-            "client_id": settings.STRAVA_CLIENT_ID,
-            "client_secret": settings.STRAVA_CLIENT_SECRET,
-            "refresh_token": refresh_token,
-            "grant_type": "refresh_token",
-        },
-    )
-
-
-def deauthorize(access_token: str) -> None:
-    """Revoke all of the athlete's tokens for this application."""
-    url = f"{settings.STRAVA_OAUTH_URL}/deauthorize"
-    try:
-        response = http_session().post(
-            url, headers={"Authorization": f"Bearer {access_token}"}, timeout=settings.STRAVA_HTTP_TIMEOUT
-        )
-    except requests.RequestException as exc:
-        raise NetworkError(f"{type(exc).__name__} while calling oauth/deauthorize") from exc
-    logger.info("strava oauth POST /deauthorize -> %s", response.status_code)
-    error = error_for(response)
-    if error is not None:
-        raise error
 
 
 _DUPLICATE_RE = re.compile(r"/activities/(\d+)|activity (\d+)")
@@ -198,8 +75,6 @@ class StravaClient:
         if self._token_provider is not None:
             return self._token_provider(force_refresh)
         if self.athlete_id is not None and (self._access_token is None or force_refresh):
-            from accounts.services import athlete_access_token
-
             self._access_token = athlete_access_token(athlete_id=self.athlete_id, force_refresh=force_refresh)
         return self._access_token
 
@@ -264,10 +139,12 @@ class StravaClient:
 
             if status == 429:
                 retry_at = quota.record_rate_limited(response.headers, grant=grant)
-                raise RateLimited(_message(_body(response), response), retry_at=retry_at, body=_body(response))
+                body = response_body(response)
+                raise RateLimited(response_message(body, response), retry_at=retry_at, body=body)
             if status >= 500:
                 quota.reconcile(response.headers, grant=grant, succeeded=False)
-                last_error = ServerError(_message(_body(response), response), status=status, body=_body(response))
+                body = response_body(response)
+                last_error = ServerError(response_message(body, response), status=status, body=body)
                 attempt += 1
                 if attempt < attempts:
                     _backoff(attempt - 1)

@@ -53,8 +53,9 @@ def test_eight_threads_asking_for_an_expired_token_cause_exactly_one_refresh(sim
 
 
 def test_the_refreshed_token_works_and_the_old_refresh_token_is_dead(sim_connected_athlete):
-    from stravasync.strava.client import StravaClient, refresh_access_token
+    from stravasync.strava.client import StravaClient
     from stravasync.strava.errors import BadRequest
+    from stravasync.strava.oauth import refresh_access_token
 
     athlete = sim_connected_athlete(firstname="Rotator")
     old_refresh = StravaToken.objects.get(athlete=athlete).refresh_token
@@ -66,7 +67,7 @@ def test_the_refreshed_token_works_and_the_old_refresh_token_is_dead(sim_connect
 
 
 def test_a_revoked_refresh_token_marks_the_athlete_for_reconnection_without_crashing(sim_connected_athlete):
-    from stravasync.strava.client import deauthorize
+    from stravasync.strava.oauth import deauthorize
 
     athlete = sim_connected_athlete(firstname="Revoked")
     deauthorize(StravaToken.objects.get(athlete=athlete).access_token)
