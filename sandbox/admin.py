@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from sandbox import services
 from sandbox.models import (
@@ -41,7 +41,7 @@ class SimConfigAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):  # type: ignore[override]
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         SimConfig.load()  # the one row always exists to be edited
         return super().changelist_view(request, extra_context)
 

@@ -9,6 +9,7 @@ import socketserver
 import sys
 import time
 from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
 from django.conf import settings
@@ -72,10 +73,10 @@ class _Dropped(Exception):
 
 def _handler_socket(request: HttpRequest) -> socket.socket | None:
     """The client's socket: gunicorn names it; Django's dev and live servers keep it on their handler."""
-    sock = request.environ.get("gunicorn.socket")
+    sock = request.META.get("gunicorn.socket")  # WSGI's environ is the request's META
     if sock is not None:
         return sock
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         candidate = frame.f_locals.get("self")
         if isinstance(candidate, socketserver.BaseRequestHandler):

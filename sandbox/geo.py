@@ -18,7 +18,7 @@ def polyline_encode(points: list[Point], precision: int = 5) -> str:
 
 
 def polyline_decode(text: str, precision: int = 5) -> list[Point]:
-    return [tuple(point) for point in polyline.decode(text, precision)]
+    return [(lat, lng) for lat, lng in polyline.decode(text, precision)]
 
 
 def offset(point: Point, *, north_m: float, east_m: float) -> Point:

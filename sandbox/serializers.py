@@ -200,7 +200,7 @@ def _chunks(activity: SimActivity, length: float, rng: random.Random) -> list[tu
 
 def _splits(activity: SimActivity, length: float) -> list[dict[str, object]]:
     rng = random.Random(f"{activity.pk}-splits-{length}")
-    splits = []
+    splits: list[dict[str, object]] = []
     for number, (distance, moving, elapsed) in enumerate(_chunks(activity, length, rng), start=1):
         splits.append(
             {

@@ -190,18 +190,18 @@ def acquire(*, kind: Kind | str = Kind.READ, priority: Priority | int = Priority
     with transaction.atomic():
         state = _locked_state()
         _roll(state, ts)
-        indexes = {"window_index": state.window_index, "day_index": state.day_index, "requested": count}
+        window_index, day_index, requested = state.window_index, state.day_index, count
         if state.inactive_since is not None:
             probe_at = state.inactive_probe_at.timestamp() if state.inactive_probe_at else ts
             if ts < probe_at:
                 state.save()
-                return Grant(0, not_before=_dt(probe_at), reason="inactive", **indexes)
+                return Grant(0, requested, window_index, day_index, not_before=_dt(probe_at), reason="inactive")
             # One probe call is let through now and then, so calls resume when Strava does.
             count = 1
             state.inactive_probe_at = _dt(ts + settings.QUOTA_INACTIVE_PROBE_SECONDS)
         if state.closed_until is not None and state.closed_until.timestamp() > ts:
             state.save()
-            return Grant(0, not_before=state.closed_until, reason="closed", **indexes)
+            return Grant(0, requested, window_index, day_index, not_before=state.closed_until, reason="closed")
 
         constraints = _constraints(state, kind, priority, ts)
         granted = max(0, min([count] + [c.available() for c in constraints]))
@@ -217,15 +217,15 @@ def acquire(*, kind: Kind | str = Kind.READ, priority: Priority | int = Priority
                 state.edge_read_short += granted
         state.save()
 
-    indexes["at_edge"] = at_edge and granted > 0
+    edge = at_edge and granted > 0
     if granted >= count:
-        return Grant(granted, **indexes)
+        return Grant(granted, requested, window_index, day_index, at_edge=edge)
     binding = [c for c in constraints if c.available() <= granted]
     retry = max(c.not_before(ts) for c in binding)
     reason = "reserve" if all(c.used + granted < c.limit for c in binding) else binding[0].name
     if any(c.name == "daily" and c.used + granted >= c.limit for c in binding):
         reason = "daily"
-    return Grant(granted, not_before=_dt(retry), reason=reason, **indexes)
+    return Grant(granted, requested, window_index, day_index, not_before=_dt(retry), reason=reason, at_edge=edge)
 
 
 def release(grant: Grant, count: int = 1, *, kind: Kind | str = Kind.READ) -> None:
@@ -432,7 +432,7 @@ def quota_status() -> dict:
         "window_seconds": _window_length(),
         "window_resets_at": snap["window_resets_at"].isoformat(),
         "day_resets_at": snap["day_resets_at"].isoformat(),
-        "closed_until": state.closed_until.isoformat() if snap["closed"] else None,
+        "closed_until": state.closed_until.isoformat() if snap["closed"] and state.closed_until else None,
         "rate_limited_total": state.rate_limited_total,
         "available_now": {
             p.name.lower(): {k.value: snap["available"][p][k] for k in Kind} for p in Priority
