@@ -25,6 +25,7 @@ Whole-file reads (the track) use fitdecode instead: see activityfiles.track.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Literal
 
 from .verdict import ELIGIBLE, FAILED, JUNK, Verdict, failed
 
@@ -117,7 +118,7 @@ def _ran_out(n: int, end: int, limit: int, eof: bool) -> Verdict | None:
 
 
 def _file_id_verdict(buf: bytes, start: int, big: bool, layout: tuple[tuple[int, int, int], ...]) -> Verdict:
-    order = "big" if big else "little"
+    order: Literal["big", "little"] = "big" if big else "little"
     ftype = manufacturer = product = created = None
     product_name = None
     for num, off, size in layout:
