@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 import fitparse  # noqa: E402 - after the path fix, so `uploads` imports from this checkout
 
-from uploads.sniff import classify_file  # noqa: E402
+from activityfiles import classify_file  # noqa: E402
 
 DEFAULT_DIRS = [ROOT / "tests" / "data", Path("/work/shared/data/fit")]
 

@@ -27,7 +27,7 @@ STRAVA_WINDOW_LIMIT = 200  # overall calls per 15 minutes, Strava's default
 
 
 def distinct_activity_files(limit: int) -> list[Path]:
-    from uploads.sniff import classify_file
+    from activityfiles import classify_file
 
     chosen, starts = [], set()
     sources = [ROOT / "tests" / "data", ROOT.parent / "shared" / "data" / "fit", ROOT.parent / "shared" / "data" / "gpx-tcx"]

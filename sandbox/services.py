@@ -18,6 +18,7 @@ from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from activityfiles import Verdict, classify_bytes
 from sandbox import fakes, webhooks
 from sandbox.errors import ApiError, authorization_error, bad_request
 from sandbox.models import (
@@ -306,16 +307,11 @@ def upload_create(
     return upload
 
 
-def _classify(data: bytes) -> Any:
-    """The project's sniffer, if it is there yet; None means the file could not be read."""
-    try:
-        from uploads.sniff import classify_bytes
-    except ImportError:
-        log.warning("sandbox: uploads.sniff is not importable; treating the upload as unreadable")
-        return None
+def _classify(data: bytes) -> Verdict | None:
+    """The neutral file readers' verdict; None means the file could not be read."""
     try:
         return classify_bytes(data)
-    except Exception:  # a sniffer bug must not wedge the simulator: the upload fails instead
+    except Exception:  # a reader bug must not wedge the simulator: the upload fails instead
         log.exception("sandbox: the classifier raised")
         return None
 

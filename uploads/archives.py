@@ -7,7 +7,7 @@ problem becomes a ``Member`` with a ``refusal`` for that entry alone; the others
 
 Limits are enforced on what is actually read, never on the sizes the headers claim:
 each entry is read in chunks and abandoned as soon as it passes its ratio or the
-tree's remaining byte budget. Gzip members are passed on as they are (uploads.sniff
+tree's remaining byte budget. Gzip members are passed on as they are (activityfiles
 knows gzip); nested zips are found by content, not by name, and expanded up to
 ``max_depth`` levels below the outer archive.
 """

@@ -23,6 +23,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from accounts.models import Athlete
+from activityfiles import Verdict, classify_file, sniff_type
 from stravasync.strava import quota
 from stravasync.strava.client import StravaClient, duplicate_of
 from stravasync.strava.dispatch import permits_hand_out
@@ -43,7 +44,6 @@ from warehouse.services import activities_upsert
 
 from .archives import ArchiveLimits, iter_zip_members
 from .models import Upload, UploadBatch, UploadEvent
-from .sniff import Verdict, classify_file, sniff_type
 
 logger = logging.getLogger(__name__)
 S = Upload.Status

@@ -1,27 +1,21 @@
-"""Routes: Google's encoded polylines, their SVG drawing, and tracks read from GPX, TCX and FIT files.
+"""Routes: Google's encoded polylines, their SVG drawing, and routes from GPX, TCX and FIT files.
 
 The export import uses the activity files only for the route (a summary polyline), so an
-activity imported while Strava's API is unavailable still shows its map. Every reader is
-bounded and turns any damage into "no route", never an exception.
+activity imported while Strava's API is unavailable still shows its map. The files are
+read by activityfiles (bounded; damage gives what was read before it, never an exception).
 """
 
 from __future__ import annotations
 
-import gzip
 import math
-import struct
-import zlib
 from dataclasses import dataclass
-from xml.parsers import expat
 
 import polyline
 
-Point = tuple[float, float]  # (lat, lng)
+from activityfiles import Point, read_track
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # after gunzip
 SUMMARY_POINTS = 400  # about what Strava's own summary polylines carry
-_SEMICIRCLE = 180.0 / 2**31
-_FIT_INVALID_SINT32 = 0x7FFFFFFF
 
 
 # --- Google's encoded polyline -----------------------------------------------------------------
@@ -92,121 +86,12 @@ def route_drawing(points: list[Point], *, width: int = 640, height: int = 420, p
     return RouteDrawing(path=path, width=width, height=height, start=coords[0], end=coords[-1], points=len(coords))
 
 
-# --- reading activity files -------------------------------------------------------------------
-def gunzip(data: bytes, limit: int = MAX_FILE_BYTES) -> bytes | None:
-    """Decompress, refusing anything that grows past `limit` (a bomb) or is damaged."""
-    try:
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        out = inflater.decompress(data, limit + 1)
-    except zlib.error:
-        return None
-    return None if len(out) > limit else out
-
-
+# --- routes from activity files ----------------------------------------------------------------
 def route_from_file(name: str, data: bytes) -> list[Point]:
-    """The track of a .fit/.gpx/.tcx (optionally .gz) file; [] when it has none or cannot be read."""
-    lower = name.lower()
-    if lower.endswith(".gz"):
-        inner = gunzip(data)
-        if inner is None:
-            return []
-        data, lower = inner, lower[:-3]
-    try:
-        if lower.endswith(".fit"):
-            points = fit_track(data)
-        elif lower.endswith((".gpx", ".tcx")):
-            points = xml_track(data)
-        else:
-            return []
-    except (ValueError, IndexError, struct.error, expat.ExpatError, OSError, gzip.BadGzipFile):
-        return []
-    # (0, 0) is what devices write before they have a fix (or indoors): not a place.
-    return [p for p in points if p != (0.0, 0.0)]
+    """The track of a FIT/GPX/TCX file (gzipped or not); [] when it has none or cannot be read.
 
-
-def fit_track(data: bytes) -> list[Point]:
-    """Positions of the `record` messages (global 20, fields 0 and 1) of the first FIT file in `data`."""
-    if len(data) < 12 or data[8:12] != b".FIT":
-        return []
-    header_size = data[0]
-    data_size = struct.unpack_from("<I", data, 4)[0]
-    end = min(len(data), header_size + data_size) if data_size else len(data)
-    pos = header_size
-    definitions: dict[int, tuple[bool, int, list[tuple[int, int, int]], int]] = {}
-    points: list[Point] = []
-    while pos < end:
-        record = data[pos]
-        pos += 1
-        if record & 0x80:  # compressed timestamp header: a data message of local type 0-3
-            local = (record >> 5) & 0x03
-        elif record & 0x40:  # definition
-            local = record & 0x0F
-            big = data[pos + 1] == 1
-            global_number = struct.unpack_from(">H" if big else "<H", data, pos + 2)[0]
-            count = data[pos + 4]
-            pos += 5
-            fields = [(data[pos + 3 * i], data[pos + 3 * i + 1], data[pos + 3 * i + 2]) for i in range(count)]
-            pos += 3 * count
-            extra = 0
-            if record & 0x20:
-                dev_count = data[pos]
-                pos += 1
-                extra = sum(data[pos + 3 * i + 1] for i in range(dev_count))
-                pos += 3 * dev_count
-            definitions[local] = (big, global_number, fields, extra)
-            continue
-        else:
-            local = record & 0x0F
-        if local not in definitions:
-            raise ValueError("data message before its definition")
-        big, global_number, fields, extra = definitions[local]
-        if global_number == 20:
-            lat = lng = None
-            offset = pos
-            for number, size, _base in fields:
-                if number in (0, 1) and size == 4:
-                    value = struct.unpack_from(">i" if big else "<i", data, offset)[0]
-                    if value != _FIT_INVALID_SINT32 and value != -_FIT_INVALID_SINT32 - 1:
-                        if number == 0:
-                            lat = value * _SEMICIRCLE
-                        else:
-                            lng = value * _SEMICIRCLE
-                offset += size
-            if lat is not None and lng is not None:
-                points.append((lat, lng))
-        pos += sum(size for _, size, _ in fields) + extra
-    return points
-
-
-def xml_track(data: bytes) -> list[Point]:
-    """Track points of a GPX (`trkpt`/`rtept` lat, lon) or TCX (`Position`) file. DOCTYPEs are refused."""
-    points: list[Point] = []
-    text: list[str] = []
-    current: dict[str, float] = {}
-    parser = expat.ParserCreate()
-
-    def refuse(*_args: object) -> None:
-        raise ValueError("XML with a DOCTYPE is refused")
-
-    def start(tag: str, attrs: dict[str, str]) -> None:
-        local = tag.rsplit(":", 1)[-1]
-        if local in ("trkpt", "rtept") and "lat" in attrs and "lon" in attrs:
-            points.append((float(attrs["lat"]), float(attrs["lon"])))
-        elif local == "Position":
-            current.clear()
-        text.clear()
-
-    def end(tag: str) -> None:
-        local = tag.rsplit(":", 1)[-1]
-        if local in ("LatitudeDegrees", "LongitudeDegrees"):
-            current[local] = float("".join(text).strip())
-        elif local == "Position" and len(current) == 2:
-            points.append((current["LatitudeDegrees"], current["LongitudeDegrees"]))
-
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = text.append
-    parser.Parse(data, True)
-    return points
+    activityfiles reads it (the content names the format; ``name`` is kept for the
+    export import's call). (0, 0) is what devices write before they have a fix, or
+    indoors: not a place, so it is left out of the route.
+    """
+    return [p for p in read_track(data, max_bytes=MAX_FILE_BYTES) if p != (0.0, 0.0)]

@@ -30,7 +30,7 @@ SLEEP = "rgmf_fit_data_whiz__tests_files_sleep1.fit"
 GPX = "jimmykane_sports-lib__samples_gpx_garmin.gpx"
 TCX = "GoldenCheetah_GoldenCheetah__test_swims_argmac_Garmin_FR910XT_2015_01_31_10_17_02.tcx"
 
-GZIP_BOMB_BYTES = 208 * 1024 * 1024  # just over sniff's default 200 MiB limit
+GZIP_BOMB_BYTES = 208 * 1024 * 1024  # just over activityfiles' default 200 MiB gunzip limit
 ZIP_BOMB_BYTES = 32 * 1024 * 1024  # ratio ~1000:1, far beyond archives' 200:1
 MANY_ENTRIES = 150  # tests set max_entries=100 (the default 20,000 would need a big file)
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)

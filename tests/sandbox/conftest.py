@@ -93,7 +93,7 @@ def api(client: Client, alice_token: SimToken) -> Api:
 
 @dataclass(frozen=True)
 class Verdict:
-    """The shape uploads.sniff.classify_bytes returns."""
+    """The fields of activityfiles.Verdict the simulator reads, with defaults so a test names only what matters."""
 
     status: str
     reason: str = ""
@@ -104,7 +104,7 @@ class Verdict:
 
 @pytest.fixture
 def classifier(monkeypatch) -> dict[bytes, Verdict]:
-    """A stand-in for uploads.sniff: the test maps file contents to verdicts."""
+    """Stands in for activityfiles.classify_bytes: the test maps made-up file contents to verdicts."""
     verdicts: dict[bytes, Verdict] = {}
     monkeypatch.setattr(services, "_classify", lambda data: verdicts.get(data, Verdict(status="failed")))
     return verdicts

@@ -2,17 +2,17 @@ from __future__ import annotations
 
 import gzip
 import json
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import responses
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from activityfiles import classify_bytes
 from sandbox import services, webhooks
 from sandbox.models import SimActivity, SimPushSubscription, SimUpload
+from tests.conftest import DATA_DIR
 
 from .conftest import API, Verdict, bearer, grant
 
@@ -23,7 +23,6 @@ READY = "Your activity is ready."
 ERROR = "There was an error processing your activity."
 DELETED = "The created activity has been deleted."
 MORNING = datetime(2024, 5, 1, 6, 12, tzinfo=UTC)
-FIT_DIR = Path("/work/shared/data/fit")
 
 
 @pytest.fixture(autouse=True)
@@ -164,9 +163,18 @@ def test_fail_uploads_makes_every_processed_upload_fail(api, classifier):
     assert (body["status"], body["error"]) == (ERROR, "Improperly formatted data.")
 
 
-def test_without_the_project_s_classifier_files_count_as_unreadable(api, monkeypatch):
-    monkeypatch.setitem(sys.modules, "uploads.sniff", None)
+def test_a_file_the_readers_cannot_read_is_improperly_formatted(api):
+    upload_id = upload(api, b"ride-1").json()["id"]
 
+    assert classify_bytes(b"ride-1").status == "failed"
+    assert api.get(f"/uploads/{upload_id}").json()["error"] == "Improperly formatted data."
+
+
+def test_a_reader_that_raises_fails_the_upload_instead_of_wedging_the_simulator(api, monkeypatch):
+    def broken(data: bytes) -> None:
+        raise IndexError("a bound check the reader missed")
+
+    monkeypatch.setattr(services, "classify_bytes", broken)
     upload_id = upload(api).json()["id"]
 
     assert api.get(f"/uploads/{upload_id}").json()["error"] == "Improperly formatted data."
@@ -219,9 +227,8 @@ def test_a_created_activity_is_announced_to_the_subscription(api, classifier, dj
 
 
 def test_a_real_fit_file_becomes_an_activity_at_its_recorded_start(api):
-    sniff = pytest.importorskip("uploads.sniff")
-    path = FIT_DIR / "GoldenCheetah_GoldenCheetah__test_aerolab_helmet_testing_2018-10-03-07-45-28.fit"
-    verdict = sniff.classify_bytes(path.read_bytes())
+    path = DATA_DIR / "GoldenCheetah_GoldenCheetah__test_aerolab_helmet_testing_2018-10-03-08-36-06.fit"
+    verdict = classify_bytes(path.read_bytes())
 
     upload_id = upload(api, path.read_bytes(), filename=path.name).json()["id"]
     body = api.get(f"/uploads/{upload_id}").json()
@@ -232,8 +239,7 @@ def test_a_real_fit_file_becomes_an_activity_at_its_recorded_start(api):
 
 
 def test_a_real_gzipped_gpx_run_becomes_a_run(api):
-    pytest.importorskip("uploads.sniff")
-    path = Path("/work/shared/data/gpx-tcx/jimmykane_sports-lib__samples_gpx_garmin.gpx")
+    path = DATA_DIR / "jimmykane_sports-lib__samples_gpx_garmin.gpx"
 
     upload_id = upload(api, gzip.compress(path.read_bytes()), filename="run.gpx.gz", data_type="gpx.gz").json()["id"]
     activity = SimActivity.objects.get(pk=api.get(f"/uploads/{upload_id}").json()["activity_id"])

@@ -9,8 +9,8 @@ import io
 import zipfile
 from pathlib import Path
 
+from activityfiles import classify_bytes
 from uploads.archives import ArchiveLimits, Member, iter_zip_members
-from uploads.sniff import classify_bytes
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 BROKEN = DATA / "broken"

@@ -6,11 +6,11 @@ import time
 
 import pytest
 
+from activityfiles import classify_file
 from tests import processes
 from tests.conftest import DATA_DIR
 from uploads import services
 from uploads.models import Upload
-from uploads.sniff import classify_file
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

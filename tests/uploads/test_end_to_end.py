@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from activityfiles import classify_file
 from tests.conftest import DATA_DIR
 from uploads.models import Upload
-from uploads.sniff import classify_file
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import DATA_DIR
 from warehouse import charts
-from warehouse.routes import fit_track, gunzip, polyline_decode, polyline_encode, route_drawing, route_from_file, thin
+from warehouse.routes import polyline_decode, polyline_encode, route_drawing, route_from_file, thin
 from warehouse.strava_export import (
     ENGLISH_COLUMNS,
     ExportError,
@@ -87,7 +87,7 @@ def test_the_route_drawing_fits_the_box_north_up():
 
 def test_tracks_come_from_real_fit_gpx_and_tcx_files():
     ride = (DATA_DIR / "GoldenCheetah_GoldenCheetah__test_rides_Karoo-Botley_BW_Swanmore_Wickham-2025-05-09-1238.fit").read_bytes()
-    points = fit_track(ride)
+    points = route_from_file("a.fit", ride)
     assert len(points) > 4000 and round(points[0][0], 2) == 50.87
     assert route_from_file("a.fit.gz", gzip.compress(ride)) == points
     gpx = route_from_file("run.gpx", (DATA_DIR / "jimmykane_sports-lib__samples_gpx_garmin.gpx").read_bytes())
@@ -103,7 +103,6 @@ def test_damaged_or_hostile_files_give_no_route_never_an_error():
     bomb = b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">]><gpx>&lol;</gpx>'
     assert route_from_file("x.gpx", bomb) == []
     assert route_from_file("x.gpx.gz", b"not gzip") == []
-    assert gunzip(gzip.compress(b"\x00" * 5000), limit=1000) is None
     assert route_from_file("notes.txt", b"hello") == []
 
 

@@ -175,7 +175,7 @@ def row(rng: random.Random, *, activity_id: int, start: datetime, kind: str, nam
 
 
 def build() -> bytes:
-    from uploads.sniff import classify_file  # the project's own reader: the real files' start times
+    from activityfiles import classify_file  # the project's own reader: the real files' start times
 
     rng = random.Random(SEED)
     rows: list[tuple[datetime, str, dict]] = []

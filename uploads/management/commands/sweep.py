@@ -7,9 +7,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from activityfiles import classify_bytes, classify_file, sniff_type
 from uploads.archives import iter_zip_members
 from uploads.folders import scan_folder
-from uploads.sniff import classify_bytes, classify_file, sniff_type
 
 
 def sweep_path(root: Path) -> list[dict]:

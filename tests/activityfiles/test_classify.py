@@ -16,8 +16,7 @@ from pathlib import Path
 import fitparse
 import pytest
 
-from uploads import sniff
-from uploads.sniff import (
+from activityfiles import (
     MAX_FIT_MESSAGES,
     classify_bytes,
     classify_file,
@@ -25,6 +24,7 @@ from uploads.sniff import (
     fit_crc16,
     sniff_type,
 )
+from activityfiles import classify as classify_module
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 BROKEN = DATA / "broken"
@@ -222,7 +222,7 @@ def test_a_prefix_that_stops_before_the_file_id_fails_as_truncated() -> None:
 
 
 class CountingFile:
-    """Stands in for the file sniff opens, counting what it reads."""
+    """Stands in for the file classify_file opens, counting what it reads."""
 
     def __init__(self, path: object) -> None:
         self.file = open(path, "rb", buffering=0)  # closed by __exit__
@@ -250,7 +250,7 @@ def opened(monkeypatch: pytest.MonkeyPatch) -> list[CountingFile]:
         files.append(CountingFile(path))
         return files[-1]
 
-    monkeypatch.setattr(sniff, "open", counting_open, raising=False)
+    monkeypatch.setattr(classify_module, "open", counting_open, raising=False)
     return files
 
 

@@ -1,0 +1,96 @@
+"""Decide from a file's content whether Strava should get it: eligible, junk or failed.
+
+The sweep runs this on every file an athlete hands us, so it reads as little as it can:
+a FIT file's header and the messages up to its ``file_id`` (activityfiles.fit); a
+GPX/TCX file up to its first timestamped track point (activityfiles.gpx_tcx). Gzip is
+decompressed in full, streaming and bounded (activityfiles.compressed), the inner bytes
+are classified and ``data_type`` gains ``.gz``. Content decides the type, never the name.
+Each decision is tested in tests/activityfiles/test_classify.py against real files.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import partial
+from typing import BinaryIO
+
+from .compressed import DEFAULT_MAX_GUNZIP_BYTES, GzipSink
+from .fit import FIRST_READ, FitSink, fit_verdict
+from .gpx_tcx import XML_CHUNK, XmlSink
+from .sniff import looks_like_xml, sniff_type
+from .verdict import Fixed, Sink, Verdict, failed
+
+
+def _make_sink(head: bytes, max_gunzip_bytes: int, nested: bool = False) -> Sink:
+    kind = sniff_type(head)
+    if kind == "fit":
+        return FitSink()
+    if kind in ("gpx", "tcx") or (kind is None and looks_like_xml(head)):
+        return XmlSink()
+    if kind == "gzip":
+        if nested:
+            return Fixed(failed("unsupported: gzip inside gzip"))
+        return GzipSink(max_gunzip_bytes, partial(_make_sink, max_gunzip_bytes=max_gunzip_bytes, nested=True))
+    if kind == "zip":
+        where = " inside gzip" if nested else ""
+        return Fixed(failed(f"unsupported: zip archive{where} (expand it with uploads.archives first)"))
+    if not head:
+        return Fixed(failed("unreadable: empty file"))
+    return Fixed(failed("unreadable: unrecognized content (not FIT, GPX, TCX or gzip)"))
+
+
+def classify_bytes(data: bytes, *, max_gunzip_bytes: int = DEFAULT_MAX_GUNZIP_BYTES) -> Verdict:
+    """Classify a whole file held in memory (an archive member, an upload)."""
+    head = data[:FIRST_READ]
+    if sniff_type(head) == "fit":
+        verdict = fit_verdict(data, eof=True)
+        assert verdict is not None
+        return verdict
+    sink = _make_sink(head, max_gunzip_bytes)
+    return sink.feed(data) or sink.finish()
+
+
+def _read(f: BinaryIO, n: int) -> bytes:
+    """Up to n bytes; fewer only at end of file (one read call in the usual case)."""
+    data = f.read(n)
+    if len(data) < n:  # raw files may return short only at EOF, but pipes may not: confirm
+        parts = [data]
+        got = len(data)
+        while got < n:
+            more = f.read(n - got)
+            if not more:
+                break
+            parts.append(more)
+            got += len(more)
+        data = b"".join(parts)
+    return data
+
+
+def classify_file(path: str | os.PathLike[str], *, max_gunzip_bytes: int = DEFAULT_MAX_GUNZIP_BYTES) -> Verdict:
+    """Classify a file on disk, reading only what the verdict needs.
+
+    FIT: one read of FIRST_READ bytes, more only if the file_id lies further in.
+    GPX/TCX: chunks up to the first timed track point. Gzip: the whole stream (bomb check).
+    """
+    try:
+        with open(path, "rb", buffering=0) as f:
+            head = _read(f, FIRST_READ)
+            if sniff_type(head) == "fit":
+                buf, eof = head, len(head) < FIRST_READ
+                while True:
+                    verdict = fit_verdict(buf, eof)
+                    if verdict is not None:
+                        return verdict
+                    more = _read(f, len(buf))
+                    eof = len(more) < len(buf)
+                    buf += more
+            sink = _make_sink(head, max_gunzip_bytes)
+            verdict = sink.feed(head)
+            while verdict is None:
+                chunk = f.read(XML_CHUNK)
+                if not chunk:
+                    return sink.finish()
+                verdict = sink.feed(chunk)
+            return verdict
+    except OSError as exc:
+        return failed(f"unreadable: {exc.strerror or exc}")
