@@ -7,9 +7,10 @@ task that runs twice, or a worker killed half-way, loses nothing and posts nothi
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import logging
 import os
-import shutil
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable
@@ -18,6 +19,9 @@ from pathlib import Path
 from typing import IO
 
 from django.conf import settings
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage, default_storage
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
@@ -41,6 +45,7 @@ from stravasync.strava.errors import (
 from stravasync.strava.quota import Grant, Kind, Priority
 from warehouse.services import activities_upsert
 
+from . import selectors
 from .archives import ArchiveLimits, iter_zip_members
 from .models import Upload, UploadBatch, UploadEvent
 from .sniff import Verdict, classify_file, sniff_type
@@ -96,18 +101,22 @@ def upload_transition(*, upload_id: int, to: str, reason: str | None = None,
 
 
 # --- storage -------------------------------------------------------------------------------
-def _media_root() -> Path:
-    return Path(settings.MEDIA_ROOT)
+# Stored files go through Django's storage API (local disk, a shared volume or an S3-compatible
+# bucket, as settings choose), never by path: the worker that posts a file may be on another
+# machine than the one that received it.
+def _storage() -> Storage:
+    return Upload._meta.get_field("file").storage
 
 
 def _spool(stream: IO[bytes], *, limit: int | None = None) -> tuple[Path, int, str, bool]:
-    """Copy a stream to a temporary file in chunks, hashing it: never whole in memory."""
-    tmp_dir = _media_root() / "uploads" / "tmp"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
+    """Copy a stream to a local temporary file in chunks, hashing it: never whole in memory.
+
+    Local on purpose: the sniffer seeks in it; only the file we keep goes to storage.
+    """
     digest = hashlib.sha256()
     size = 0
     too_big = False
-    fd, name = tempfile.mkstemp(dir=tmp_dir)
+    fd, name = tempfile.mkstemp(dir=settings.FILE_UPLOAD_TEMP_DIR, prefix="stravasync-")
     with os.fdopen(fd, "wb") as out:
         while chunk := stream.read(CHUNK):
             size += len(chunk)
@@ -120,16 +129,28 @@ def _spool(stream: IO[bytes], *, limit: int | None = None) -> tuple[Path, int, s
 
 
 def _keep(tmp: Path, *, athlete_id: int, sha256: str, data_type: str) -> str:
-    """Move a spooled file to its content-addressed home; the same bytes are stored once."""
+    """Store a spooled file under its content address; the same bytes are stored once."""
     suffix = f".{data_type}" if data_type else ".bin"
-    relative = f"uploads/{athlete_id}/{sha256[:2]}/{sha256}{suffix}"
-    target = _media_root() / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
+    name = f"uploads/{athlete_id}/{sha256[:2]}/{sha256}{suffix}"
+    storage = _storage()
+    if storage.exists(name):
+        return name
+    with open(tmp, "rb") as fh:
+        # The storage may answer another name (a race with the same bytes): the row keeps that one.
+        return storage.save(name, File(fh))
+
+
+def _stored_verdict(name: str) -> Verdict:
+    """Classify a stored file from a local temporary copy (the sniffer seeks in it)."""
+    try:
+        with _storage().open(name, "rb") as stream:
+            tmp, _size, _sha, _too_big = _spool(stream)
+    except OSError:
+        return Verdict("failed", None, "the stored file is missing", None, None, None, None, None)
+    try:
+        return classify_file(tmp)
+    finally:
         tmp.unlink(missing_ok=True)
-    else:
-        shutil.move(str(tmp), target)
-    return relative
 
 
 # --- ingest ----------------------------------------------------------------------------------
@@ -181,14 +202,9 @@ def _ingest_archive(batch: UploadBatch, name: str, path: Path, *, source_path: s
 
 
 def upload_ingest_bytes(*, batch: UploadBatch, name: str, data: bytes, source_path: str = "") -> Upload:
-    tmp_dir = _media_root() / "uploads" / "tmp"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=tmp_dir)
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-    tmp = Path(tmp_name)
+    tmp, size, sha, _too_big = _spool(io.BytesIO(data))
     try:
-        return _ingest_file(batch, name, tmp, len(data), hashlib.sha256(data).hexdigest(), source_path=source_path)
+        return _ingest_file(batch, name, tmp, size, sha, source_path=source_path)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -248,7 +264,7 @@ def upload_reclassify(*, upload: Upload) -> Upload:
     """Sweep a stored file again (after a classifier fix) and re-queue it if now eligible."""
     if not upload.file or not upload_transition(upload_id=upload.pk, to=S.RECEIVED, reason="re-classify"):
         return upload
-    verdict = classify_file(_media_root() / upload.file.name)
+    verdict = _stored_verdict(upload.file.name)
     Upload.objects.filter(pk=upload.pk).update(
         data_type=verdict.data_type or "", file_type=(verdict.file_type or "")[:40], start_time=verdict.start_time
     )
@@ -296,6 +312,26 @@ def _spend(upload_ids: Iterable[int], calls: int) -> None:
     for batch_id, share in shares.items():
         if share:
             UploadBatch.objects.filter(pk=batch_id).update(api_calls=F("api_calls") + share)
+
+
+# --- reports -----------------------------------------------------------------------------------
+def batch_report_store(*, batch: UploadBatch, folder: Path | None = None) -> list[str]:
+    """Write the batch's after-action report (JSON and CSV); returns where each went.
+
+    Into `folder` when a person names one, else into the file storage (`reports/`), which every
+    machine of the deployment can read; never by path under the media folder.
+    """
+    documents = {
+        f"batch-{batch.pk}.json": json.dumps(selectors.batch_report(batch=batch), indent=2),
+        f"batch-{batch.pk}.csv": selectors.batch_report_csv(batch=batch),
+    }
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for filename, text in documents.items():
+            (folder / filename).write_text(text)
+        return [str(folder / filename) for filename in documents]
+    return [default_storage.save(f"reports/{filename}", ContentFile(text.encode()))
+            for filename, text in documents.items()]
 
 
 # --- dispatch ----------------------------------------------------------------------------------
@@ -351,15 +387,14 @@ def upload_post(*, upload_id: int, grant: dict | None = None) -> None:
         if permit is not None:
             quota.release(permit, 1, kind=Kind.WRITE)
         return
-    path = _media_root() / upload.file.name
-    if not upload.file or not path.exists():
+    if not upload.file or not upload.file.storage.exists(upload.file.name):
         upload_transition(upload_id=upload.pk, to=S.FAILED, reason="the stored file is missing")
         return
     # Set before the call: if we die after Strava accepted it, the retry knows a POST may exist.
     Upload.objects.filter(pk=upload.pk).update(attempts=F("attempts") + 1, posted_at=timezone.now())
     client = StravaClient(athlete_id=upload.athlete_id, priority=Priority.UPLOAD, grant=permit)
     try:
-        with open(path, "rb") as stream:
+        with upload.file.open("rb") as stream:
             payload = client.upload(stream=stream, filename=_strava_filename(upload), data_type=upload.data_type,
                                     external_id=upload.external_id)
     except StravaError as exc:
@@ -545,10 +580,7 @@ def upload_delete(*, upload: Upload) -> bool:
     """Delete a settled (or waiting) upload and its stored file, unless another row shares it."""
     if upload.status in (S.UPLOADING, S.PROCESSING):
         return False
-    name = upload.file.name if upload.file else ""
     batch_id = upload.batch_id
-    upload.delete()
-    if name and not Upload.objects.filter(file=name).exists():
-        (_media_root() / name).unlink(missing_ok=True)
+    upload.delete()  # its stored file goes with it (uploads.signals), unless another row shares it
     batch_refresh(batch_id=batch_id)
     return True
