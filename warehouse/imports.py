@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.utils import timezone
@@ -27,10 +28,11 @@ def export_import_stored(*, athlete_id: int, name: str,
                          trigger: str = SyncRun.Trigger.WEB) -> services.ImportResult:
     """Import a stored export zip (no API call), then delete it: its activities are stored."""
     try:
-        try:
-            stored = default_storage.open(name, "rb")
-        except OSError as exc:
-            raise ExportError(f"the stored export {name} is missing") from exc
+        stored = default_storage.open(name, "rb")
+    except (OSError, SuspiciousFileOperation) as exc:
+        # SuspiciousFileOperation: a name outside the storage (a local path queued by an older version).
+        raise ExportError(f"the stored export {name} is missing") from exc
+    try:
         # zipfile reads a seekable file object as well as a path: a bucket's file is one.
         with stored:
             return services.strava_export_import(athlete_id=athlete_id, path=stored, trigger=trigger)

@@ -33,3 +33,10 @@ def test_an_import_task_whose_stored_export_is_gone_reports_it(alice, off_disk_s
     assert import_export(alice.pk, f"imports/{alice.pk}/gone.zip") == {
         "error": f"the stored export imports/{alice.pk}/gone.zip is missing"
     }
+
+
+def test_an_import_task_queued_with_a_local_path_by_an_older_version_fails_cleanly(alice, tmp_path):
+    from warehouse.tasks import import_export
+
+    answer = import_export(alice.pk, str(tmp_path / "old.zip"))
+    assert answer["error"].endswith("is missing")
