@@ -22,6 +22,21 @@ def _media_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture
+def off_disk_storage(settings, tmp_path):
+    """Stored files in memory, not under MEDIA_ROOT: as a bucket, no path on this machine reaches them.
+
+    Temporary spools go to their own folder, so a test can see that they are cleaned up.
+    """
+    from django.core.files.storage import default_storage
+
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "spool")
+    (tmp_path / "spool").mkdir()
+    assert default_storage.__class__.__name__ == "InMemoryStorage"
+    return default_storage
+
+
+@pytest.fixture
 def make_athlete(db):
     """Build a user + athlete + token (no HTTP): `make_athlete(strava_id=..., scopes=...)`."""
     from accounts.models import Athlete, StravaToken

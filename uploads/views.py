@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -146,10 +144,12 @@ def download(request: HttpRequest, pk: int) -> FileResponse:
     upload = get_object_or_404(_uploads(request), pk=pk)
     if not upload.file:
         raise Http404("No stored file")
-    path = Path(settings.MEDIA_ROOT) / upload.file.name
-    if not path.exists():
+    # Streamed from the storage (local disk or a bucket), whichever machine stored it. A bucket
+    # opens lazily, so a missing file is asked about first: a 404, not an error mid-stream.
+    storage = upload.file.storage
+    if not storage.exists(upload.file.name):
         raise Http404("The stored file is missing")
-    return FileResponse(open(path, "rb"), as_attachment=True, filename=upload.display_name)  # noqa: SIM115
+    return FileResponse(storage.open(upload.file.name, "rb"), as_attachment=True, filename=upload.display_name)
 
 
 @login_required

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from importlib import import_module
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from django.apps import apps
 from django.conf import settings
@@ -901,7 +901,7 @@ def _manual_detail(strava_id: int, columns: dict[str, Any]) -> dict[str, Any]:
 def strava_export_import(
     *,
     athlete_id: int,
-    path: str | Path,
+    path: str | Path | IO[bytes],  # a local path, or an opened stored file (warehouse.imports)
     routes: bool = True,
     trigger: str = SyncRun.Trigger.COMMAND,
     on_progress: Callable[[str, int, int], None] | None = None,
@@ -915,7 +915,8 @@ def strava_export_import(
     (segment efforts, splits). The backfill is marked done: the export holds the history.
     """
     result = ImportResult()
-    run = sync_run_open(kind=SyncRun.Kind.IMPORT, athlete_id=athlete_id, trigger=trigger, notes={"file": Path(path).name})
+    run = sync_run_open(kind=SyncRun.Kind.IMPORT, athlete_id=athlete_id, trigger=trigger,
+                        notes={"file": Path(getattr(path, "name", path)).name})
     result.run_id = run.pk
     try:
         with zipfile.ZipFile(path) as archive:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from stravasync.strava.errors import StravaError
 
 from . import services
+from .imports import export_import_stored
 from .models import SyncRun
 from .strava_export import ExportError
 
@@ -39,14 +38,12 @@ def enrich_athlete(athlete_id: int, limit: int | None = None) -> dict:
     return {"fetched": fetched, "failed": failed}
 
 
-def import_export(athlete_id: int, path: str) -> dict:
-    """Import an uploaded export zip (no call), then delete the archive: its activities are stored."""
+def import_export(athlete_id: int, name: str) -> dict:
+    """Import an uploaded export zip by its storage name (no call); the archive is deleted after."""
     try:
-        result = services.strava_export_import(athlete_id=athlete_id, path=path, trigger=SyncRun.Trigger.WEB)
+        result = export_import_stored(athlete_id=athlete_id, name=name, trigger=SyncRun.Trigger.WEB)
     except ExportError as exc:
         return {"error": str(exc)}
-    finally:
-        Path(path).unlink(missing_ok=True)
     return {"created": result.created, "filled": result.filled, "skipped": result.skipped}
 
 

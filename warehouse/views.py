@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-from pathlib import Path
 from typing import Any
 
 from django.apps import apps
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -22,6 +19,7 @@ from accounts.selectors import athlete_of_request
 
 from . import charts, selectors
 from .forms import ExportUploadForm, FilterForm
+from .imports import export_store
 from .models import Activity, SyncRun, SyncState
 from .routes import polyline_decode, route_drawing
 
@@ -179,14 +177,9 @@ def import_page(request: HttpRequest) -> HttpResponse:
     form = ExportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         uploaded = form.cleaned_data["archive"]
-        folder = Path(settings.MEDIA_ROOT) / "imports" / str(athlete.pk)
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"{timezone.now():%Y%m%d}-{uuid.uuid4().hex[:8]}.zip"
-        with open(target, "wb") as out:
-            for chunk in uploaded.chunks():
-                out.write(chunk)
+        name = export_store(athlete_id=athlete.pk, archive=uploaded)
         uploaded.close()
-        async_task("warehouse.tasks.import_export", athlete.pk, str(target), task_name=f"import export {athlete.pk}",
+        async_task("warehouse.tasks.import_export", athlete.pk, name, task_name=f"import export {athlete.pk}",
                    group="warehouse")
         messages.success(request, f"{uploaded.name} received: it is being imported (no Strava call is spent).")
         return redirect("warehouse:import")

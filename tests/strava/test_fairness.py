@@ -13,6 +13,8 @@ import re
 import pytest
 import responses
 from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 
 from stravasync.strava import quota
 from uploads import services
@@ -67,16 +69,14 @@ def posted():
 
 
 @pytest.fixture
-def queue(settings):
+def queue():
     """`queue(athlete, n)`: n uploads queued for the athlete, created in bulk with one small stored file."""
-    media = settings.MEDIA_ROOT / "uploads"
-    media.mkdir(parents=True, exist_ok=True)
-    (media / "fair.fit").write_bytes(b"\x0e\x10fair-share test file")
+    stored = default_storage.save("uploads/fair.fit", ContentFile(b"\x0e\x10fair-share test file"))
 
     def make(athlete, count: int) -> list[int]:
         batch = UploadBatch.objects.create(athlete=athlete, source="folder", label="fairness", file_count=count)
         rows = [
-            Upload(batch=batch, athlete=athlete, original_name=f"{athlete.firstname}-{i}.fit", file="uploads/fair.fit",
+            Upload(batch=batch, athlete=athlete, original_name=f"{athlete.firstname}-{i}.fit", file=stored,
                    size=22, sha256=f"{athlete.strava_id:08d}{i:056d}", data_type="fit", file_type="activity",
                    status=Upload.Status.QUEUED)
             for i in range(count)

@@ -10,13 +10,14 @@ from uploads.models import Upload, UploadEvent
 pytestmark = pytest.mark.django_db
 
 
-def test_an_activity_file_is_stored_hashed_and_queued(ingest, settings):
+def test_an_activity_file_is_stored_hashed_and_queued(ingest):
     (upload,) = ingest(ACTIVITY_FIT)
     assert upload.status == "queued"
     assert upload.data_type == "fit" and upload.file_type == "activity"
     assert upload.start_time is not None
     assert len(upload.sha256) == 64
-    assert (settings.MEDIA_ROOT / upload.file.name).read_bytes() == ACTIVITY_FIT.read_bytes()
+    with upload.file.open("rb") as stored:
+        assert stored.read() == ACTIVITY_FIT.read_bytes()
 
 
 def test_the_state_history_records_every_step(ingest):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -104,13 +105,15 @@ def test_history_filters_by_state_and_retries_all_failed(client, alices_files):
     assert Upload.objects.get(pk=good.pk).status == "queued"
 
 
-def test_deleting_a_file_removes_it_and_its_bytes(client, alices_files, settings):
+def test_deleting_a_file_removes_it_and_its_bytes(client, alices_files, django_capture_on_commit_callbacks):
     batch, good, broken = alices_files
-    path = settings.MEDIA_ROOT / good.file.name
+    name = good.file.name
+    assert default_storage.exists(name)
     client.force_login(batch.athlete.user)
-    client.post(f"/uploads/files/{good.pk}/delete/")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/uploads/files/{good.pk}/delete/")
     assert not Upload.objects.filter(pk=good.pk).exists()
-    assert not path.exists()
+    assert not default_storage.exists(name)
 
 
 def test_the_admin_lists_uploads_with_a_bounded_number_of_queries(admin_client, alices_files,

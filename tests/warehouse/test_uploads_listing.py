@@ -24,7 +24,8 @@ class ListingClient:
 
 def test_confirming_uploads_by_listing_stores_every_listed_activity_in_the_warehouse(alice):
     from uploads.models import Upload
-    from uploads.services import _confirm_by_listing, batch_create
+    from uploads.services import batch_create
+    from uploads.services.confirm import _confirm_by_listing
     from warehouse.models import Activity
 
     batch = batch_create(athlete=alice, source="folder", label="t")

@@ -177,9 +177,8 @@ def test_pull_now_makes_the_athlete_due_at_the_next_tick(alice_client, alice):
     assert alice_client.get(reverse("warehouse:sync")).status_code == 405
 
 
-def test_an_export_uploaded_on_the_import_page_is_imported_and_the_archive_removed(alice_client, alice, export_zip,
-                                                                                    settings):
-    from pathlib import Path
+def test_an_export_uploaded_on_the_import_page_is_imported_and_the_archive_removed(alice_client, alice, export_zip):
+    from django.core.files.storage import default_storage
 
     from warehouse.models import Activity, SyncRun
 
@@ -189,7 +188,7 @@ def test_an_export_uploaded_on_the_import_page_is_imported_and_the_archive_remov
     assert Activity.objects.filter(athlete=alice).count() == 84  # tasks run inline in tests
     run = SyncRun.objects.get(kind="import", athlete=alice)
     assert run.trigger == "web" and run.created == 84
-    assert not list((Path(settings.MEDIA_ROOT) / "imports").rglob("*.zip"))
+    assert default_storage.listdir(f"imports/{alice.pk}")[1] == []
     page = alice_client.get(reverse("warehouse:import")).content.decode()
     assert "4 manual activities complete without a call." in page
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import time
@@ -31,7 +30,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-wait", action="store_true", help="queue the files and leave them to the cluster")
         parser.add_argument("--keep-in-place", action="store_true", help="do not move files into _junk/_failed/_uploaded")
         parser.add_argument("--dry-run", action="store_true", help="classify and report; no upload, no call")
-        parser.add_argument("--report-dir", default=None, help="where to write the JSON and CSV reports")
+        parser.add_argument("--report-dir", default=None,
+                            help="a folder for the JSON and CSV reports (default: reports/ in the file storage)")
 
     def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
         root = Path(options["path"]).resolve()
@@ -114,19 +114,15 @@ class Command(BaseCommand):
 
     def _summary(self, batch: UploadBatch, report_dir: Path | None) -> None:
         report = selectors.batch_report(batch=batch)
-        report_dir = report_dir or Path(settings.MEDIA_ROOT) / "reports"
-        report_dir.mkdir(parents=True, exist_ok=True)
-        json_path = report_dir / f"batch-{batch.pk}.json"
-        csv_path = report_dir / f"batch-{batch.pk}.csv"
-        json_path.write_text(json.dumps(report, indent=2))
-        csv_path.write_text(selectors.batch_report_csv(batch=batch))
+        stored = services.batch_report_store(batch=batch, folder=report_dir)
         self.stdout.write(f"batch {batch.pk}: {report['files']} files, {report['api_calls']} API calls")
         for status, n in sorted(report["totals"].items()):
             self.stdout.write(f"  {status:11} {n}")
         for row in report["rows"]:
             if row["status"] in ("failed",):
                 self.stdout.write(f"  failed: {row['file']}: {row['reason']}")
-        self.stdout.write(f"report: {json_path} and {csv_path}")
+        where = "" if report_dir else " (in the file storage)"
+        self.stdout.write(f"report: {' and '.join(stored)}{where}")
 
     def _dry_run(self, root: Path) -> None:
         rows = sweep_path(root)

@@ -1,0 +1,44 @@
+"""Writes for uploads: ingest, the state machine, dispatch, posting, confirming, reports.
+
+The rows are the queue of record. Every step claims its row with a conditional update, so a
+task that runs twice, or a worker killed half-way, loses nothing and posts nothing twice.
+One module per sub-domain; their public functions are re-exported here, so `services.<name>`
+(and the scheduled tasks' dotted paths) keep working.
+"""
+
+from __future__ import annotations
+
+from .confirm import uploads_confirm
+from .ingest import (
+    batch_create,
+    upload_delete,
+    upload_ingest,
+    upload_ingest_bytes,
+    upload_mark_junk,
+    upload_reclassify,
+    upload_retry,
+    uploads_retry_failed,
+)
+from .post import upload_post, uploads_dispatch, uploads_pending_calls, uploads_requeue_stale
+from .reports import batch_report_store
+from .states import TRANSITIONS, batch_refresh, upload_transition
+
+__all__ = [
+    "TRANSITIONS",
+    "batch_create",
+    "batch_refresh",
+    "batch_report_store",
+    "upload_delete",
+    "upload_ingest",
+    "upload_ingest_bytes",
+    "upload_mark_junk",
+    "upload_post",
+    "upload_reclassify",
+    "upload_retry",
+    "upload_transition",
+    "uploads_confirm",
+    "uploads_dispatch",
+    "uploads_pending_calls",
+    "uploads_requeue_stale",
+    "uploads_retry_failed",
+]

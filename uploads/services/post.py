@@ -1,0 +1,162 @@
+"""Dispatch and post: hand out upload permits, POST each claimed file once, settle from Strava's answer."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import F, Q
+from django.utils import timezone
+
+from stravasync.strava import quota
+from stravasync.strava.client import StravaClient, duplicate_of
+from stravasync.strava.dispatch import permits_hand_out
+from stravasync.strava.errors import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    NotFound,
+    RateLimited,
+    ReconnectNeeded,
+    ServerError,
+    StravaError,
+    SubscriptionInactive,
+    Unauthorized,
+)
+from stravasync.strava.quota import Grant, Kind, Priority
+
+from ..models import Upload
+from .states import S, calls_book, upload_transition
+
+STRAVA_READY = "Your activity is ready."
+STRAVA_PROCESSING = "Your activity is still being processed."
+STRAVA_DELETED = "The created activity has been deleted."
+
+
+def _ready_to_post(now: datetime):  # noqa: ANN202
+    return Upload.objects.filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+        status=S.QUEUED,
+        athlete__needs_reconnect=False,
+        athlete__token__isnull=False,
+        # Without the write scope a POST can only be refused: the files wait for a reconnect.
+        athlete__scopes__contains="activity:write",
+    )
+
+
+def uploads_requeue_stale(*, now: datetime | None = None) -> int:
+    """Claims whose worker died go back to the queue (a repeated POST is answered "duplicate")."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.UPLOADS_CLAIM_TIMEOUT)
+    stale = Upload.objects.filter(status=S.UPLOADING, claimed_at__lt=cutoff).values_list("pk", flat=True)
+    return sum(
+        upload_transition(upload_id=pk, to=S.QUEUED, expect=[S.UPLOADING], reason="worker lost; queued again")
+        for pk in list(stale)
+    )
+
+
+def uploads_dispatch(*, inline: bool = False) -> int:
+    """Take upload permits from the quota and hand exactly that many files to workers."""
+    now = timezone.now()
+    uploads_requeue_stale(now=now)
+    ready = _ready_to_post(now)
+
+    def claim(pk: int) -> int | None:
+        return pk if upload_transition(upload_id=pk, to=S.UPLOADING, expect=[S.QUEUED], claimed_at=now) else None
+
+    return permits_hand_out(
+        ready=ready, wanted=min(ready.count(), settings.UPLOADS_DISPATCH_BATCH), kind=Kind.WRITE,
+        priority=Priority.UPLOAD, fair_key="uploads", order_by=("id",), claim=claim,
+        run=lambda pk, permit: upload_post(upload_id=pk, grant=permit),
+        task="uploads.tasks.post_upload", label="uploads post", inline=inline,
+    )
+
+
+def upload_give_back(upload: Upload, *, retry_at: datetime, reason: str) -> None:
+    upload_transition(upload_id=upload.pk, to=S.QUEUED, expect=[S.UPLOADING, S.PROCESSING],
+                      reason=reason, next_attempt_at=retry_at)
+
+
+def upload_post(*, upload_id: int, grant: dict | None = None) -> None:
+    """POST one claimed upload to Strava. Idempotent: only an UPLOADING row is posted."""
+    upload = Upload.objects.filter(pk=upload_id).first()
+    permit = Grant(**grant) if grant else None
+    if upload is None or upload.status != S.UPLOADING:
+        if permit is not None:
+            quota.release(permit, 1, kind=Kind.WRITE)
+        return
+    if not upload.file or not upload.file.storage.exists(upload.file.name):
+        upload_transition(upload_id=upload.pk, to=S.FAILED, reason="the stored file is missing")
+        return
+    # Set before the call: if we die after Strava accepted it, the retry knows a POST may exist.
+    Upload.objects.filter(pk=upload.pk).update(attempts=F("attempts") + 1, posted_at=timezone.now())
+    client = StravaClient(athlete_id=upload.athlete_id, priority=Priority.UPLOAD, grant=permit)
+    try:
+        with upload.file.open("rb") as stream:
+            payload = client.upload(stream=stream, filename=_strava_filename(upload), data_type=upload.data_type,
+                                    external_id=upload.external_id)
+    except StravaError as exc:
+        _post_failed(upload, exc)
+        return
+    finally:
+        calls_book([upload.pk], client.calls)
+    upload_apply_strava(upload, payload, posting=True)
+
+
+def _strava_filename(upload: Upload) -> str:
+    return upload.display_name or f"{upload.pk}.{upload.data_type}"
+
+
+def _post_failed(upload: Upload, exc: StravaError) -> None:
+    now = timezone.now()
+    if isinstance(exc, RateLimited):
+        upload_give_back(upload, retry_at=exc.retry_at, reason="waiting for the Strava quota")
+    elif isinstance(exc, SubscriptionInactive):
+        upload_give_back(upload, retry_at=now + timedelta(seconds=settings.QUOTA_INACTIVE_PROBE_SECONDS),
+                   reason="Strava API subscription inactive: paused")
+    elif isinstance(exc, ReconnectNeeded):
+        upload_give_back(upload, retry_at=now + timedelta(hours=1), reason="paused: the athlete must reconnect with Strava")
+    elif isinstance(exc, Unauthorized) and exc.missing_scope:
+        upload_transition(upload_id=upload.pk, to=S.FAILED,
+                          reason=f"Strava refused: permission {exc.missing_scope} not granted; reconnect and allow uploads")
+    elif isinstance(exc, ServerError | NetworkError | Unauthorized):
+        attempts = Upload.objects.filter(pk=upload.pk).values_list("attempts", flat=True).first() or 0
+        if attempts >= settings.UPLOADS_MAX_ATTEMPTS:
+            upload_transition(upload_id=upload.pk, to=S.FAILED, reason=f"Strava kept failing: {exc.message}")
+        else:
+            delay = min(3600, 30 * 2 ** max(0, attempts - 1))
+            upload_give_back(upload, retry_at=now + timedelta(seconds=delay), reason=f"will retry: {exc.message}")
+    elif isinstance(exc, BadRequest | NotFound | Forbidden):
+        upload_transition(upload_id=upload.pk, to=S.FAILED, reason=f"Strava refused the file: {exc.message}")
+    else:
+        upload_transition(upload_id=upload.pk, to=S.FAILED, reason=exc.message or type(exc).__name__)
+
+
+def upload_apply_strava(upload: Upload, payload: dict, *, posting: bool) -> None:
+    """Settle (or advance) an upload from Strava's Upload object."""
+    upload_id = payload.get("id")
+    error = payload.get("error")
+    status = payload.get("status") or ""
+    if error:
+        dup = duplicate_of(error)
+        if dup is not None:
+            upload_transition(upload_id=upload.pk, to=S.DUPLICATE, reason=error, duplicate_of_activity=dup,
+                              strava_upload_id=upload_id)
+        else:
+            upload_transition(upload_id=upload.pk, to=S.FAILED, reason=error, strava_upload_id=upload_id)
+    elif payload.get("activity_id"):
+        upload_transition(upload_id=upload.pk, to=S.DONE, reason="", activity_id=payload["activity_id"],
+                          strava_upload_id=upload_id)
+    elif status == STRAVA_DELETED:
+        upload_transition(upload_id=upload.pk, to=S.FAILED, reason=status, strava_upload_id=upload_id)
+    elif posting:
+        upload_transition(upload_id=upload.pk, to=S.PROCESSING, expect=[S.UPLOADING], reason="",
+                          strava_upload_id=upload_id)
+    else:
+        # Still processing: ask again later, never faster than once a second.
+        Upload.objects.filter(pk=upload.pk).update(next_attempt_at=timezone.now() + timedelta(seconds=2))
+
+
+def uploads_pending_calls() -> int:
+    """Calls the upload backlog still needs (one POST per queued file), for ETAs."""
+    return Upload.objects.filter(status__in=[S.QUEUED, S.UPLOADING]).count()
