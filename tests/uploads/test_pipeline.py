@@ -160,6 +160,19 @@ def test_confirmation_waits_while_the_athletes_files_are_still_being_posted(inge
     assert len(responses.calls) == 0
 
 
+@responses.activate
+def test_confirmation_waits_for_files_posted_too_recently_to_be_due(ingest, settings):
+    """The last posts of a burst: settling the rest now would cost them a list call of their own."""
+    settings.UPLOADS_CONFIRM_MAX_WAIT = 600
+    settings.UPLOADS_CONFIRM_DELAY = 2
+    first, second = ingest(ACTIVITY_FIT)[0], ingest(OTHER_ACTIVITY_FIT)[0]
+    now = timezone.now()
+    Upload.objects.filter(pk=first.pk).update(status="processing", strava_upload_id=1, posted_at=now - timedelta(seconds=60))
+    Upload.objects.filter(pk=second.pk).update(status="processing", strava_upload_id=2, posted_at=now)
+    assert services.uploads_confirm(now=now) == 0
+    assert len(responses.calls) == 0
+
+
 def test_a_claim_whose_worker_died_is_queued_again(ingest, settings):
     (upload,) = ingest(ACTIVITY_FIT)
     Upload.objects.filter(pk=upload.pk).update(status="uploading",

@@ -55,11 +55,17 @@ def uploads_confirm(*, now: datetime | None = None) -> int:
 
 
 def _confirm_athlete(athlete_id: int, uploads: list[Upload], now: datetime) -> int:
-    still_posting = Upload.objects.filter(athlete_id=athlete_id, status__in=[S.QUEUED, S.UPLOADING]).exists()
+    # Files still to post, or posted too recently to be due, would need a list call of their
+    # own if these were settled now: while they come, wait, so one call settles them all.
+    more_coming = Upload.objects.filter(
+        Q(status__in=[S.QUEUED, S.UPLOADING])
+        | Q(status=S.PROCESSING, posted_at__gt=now - timedelta(seconds=settings.UPLOADS_CONFIRM_DELAY)),
+        athlete_id=athlete_id,
+    ).exists()
     oldest = min(u.posted_at for u in uploads if u.posted_at)
     waited = (now - oldest).total_seconds()
-    if still_posting and len(uploads) < 150 and waited < settings.UPLOADS_CONFIRM_MAX_WAIT:
-        return 0  # more are coming: one list call later will settle them together
+    if more_coming and len(uploads) < 150 and waited < settings.UPLOADS_CONFIRM_MAX_WAIT:
+        return 0
     client = StravaClient(athlete_id=athlete_id, priority=Priority.UPLOAD)
     try:
         listable = [u for u in uploads if u.start_time and not u.next_attempt_at]
