@@ -44,12 +44,13 @@ def test_it_fetches_once_stores_the_detail_and_returns_whether_it_called(alice, 
 
 def test_it_hands_the_stored_detail_to_the_segments_app_without_another_call(alice, store, fetched, monkeypatch):
     from warehouse import services
+    from warehouse.services import store as store_module
 
     seen = []
     fake = types.ModuleType("segments.services")
     fake.efforts_store = lambda *, activity: seen.append(len(activity.detail["segment_efforts"]))
     monkeypatch.setitem(sys.modules, "segments.services", fake)
-    monkeypatch.setattr(services.apps, "is_installed", lambda name: name == "segments")
+    monkeypatch.setattr(store_module.apps, "is_installed", lambda name: name == "segments")
 
     activity = store(summary_json())[0]
     services.activity_enrich(activity_id=activity.pk)
@@ -58,6 +59,7 @@ def test_it_hands_the_stored_detail_to_the_segments_app_without_another_call(ali
 
 def test_a_failing_segments_app_never_costs_the_fetch(alice, store, fetched, monkeypatch):
     from warehouse import services
+    from warehouse.services import store as store_module
 
     fake = types.ModuleType("segments.services")
 
@@ -66,7 +68,7 @@ def test_a_failing_segments_app_never_costs_the_fetch(alice, store, fetched, mon
 
     fake.efforts_store = broken
     monkeypatch.setitem(sys.modules, "segments.services", fake)
-    monkeypatch.setattr(services.apps, "is_installed", lambda name: name == "segments")
+    monkeypatch.setattr(store_module.apps, "is_installed", lambda name: name == "segments")
     activity = store(summary_json())[0]
 
     assert services.activity_enrich(activity_id=activity.pk) is True
@@ -76,8 +78,9 @@ def test_a_failing_segments_app_never_costs_the_fetch(alice, store, fetched, mon
 
 def test_without_the_segments_app_nothing_is_handed_over(alice, store, fetched, monkeypatch):
     from warehouse import services
+    from warehouse.services import store as store_module
 
-    monkeypatch.setattr(services.apps, "is_installed", lambda name: False)
+    monkeypatch.setattr(store_module.apps, "is_installed", lambda name: False)
     activity = store(summary_json())[0]
     assert services.activity_enrich(activity_id=activity.pk) is True
 
