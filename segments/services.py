@@ -34,6 +34,8 @@ from stravasync.strava.errors import (
     Unauthorized,
 )
 from stravasync.strava.quota import Grant, Kind, Priority
+from warehouse.models import Activity
+from warehouse.services.enrich import activity_enrich
 
 from . import selectors
 from .models import Segment, SegmentEffort
@@ -91,7 +93,7 @@ def _when(value: Any) -> datetime | None:  # noqa: ANN401
     return parse_datetime(value) if isinstance(value, str) and value else None
 
 
-def _effort(raw: dict[str, Any], *, activity: Any, segment_pk: int) -> SegmentEffort | None:  # noqa: ANN401
+def _effort(raw: dict[str, Any], *, activity: Activity, segment_pk: int) -> SegmentEffort | None:
     start = _when(raw.get("start_date"))
     if raw.get("id") is None or start is None:
         return None
@@ -119,7 +121,7 @@ def _effort(raw: dict[str, Any], *, activity: Any, segment_pk: int) -> SegmentEf
     )
 
 
-def efforts_store(*, activity: Any) -> int:  # noqa: ANN401 - a warehouse.models.Activity
+def efforts_store(*, activity: Activity) -> int:
     """Store the segment efforts inside an activity's stored detail; no API call. Idempotent.
 
     Upserts efforts by Strava id, creates the segments they touch from their summaries
@@ -153,9 +155,14 @@ def efforts_store(*, activity: Any) -> int:  # noqa: ANN401 - a warehouse.models
                 batch_size=500,
             )
         SegmentEffort.objects.filter(activity_id=activity.pk).exclude(strava_id__in=[e.strava_id for e in efforts]).delete()
-        type(activity).objects.filter(pk=activity.pk).update(efforts_stored_at=now)
+        Activity.objects.filter(pk=activity.pk).update(efforts_stored_at=now)
     activity.efforts_stored_at = now
     return len(efforts)
+
+
+def efforts_store_received(sender: type[Activity], *, activity: Activity, **kwargs: Any) -> None:  # noqa: ANN401
+    """Receiver of the warehouse's `activity_detail_stored`: the efforts came with the detail, no call."""
+    efforts_store(activity=activity)
 
 
 def efforts_store_pending(*, athlete: Athlete | None = None, limit: int | None = None) -> int:
@@ -164,7 +171,7 @@ def efforts_store_pending(*, athlete: Athlete | None = None, limit: int | None =
     ids = list(pending[:limit] if limit is not None else pending)
     # One by one, not through an open cursor: each store changes the rows the query selects.
     done = 0
-    for activity in selectors.activity_model().objects.filter(pk__in=ids).iterator(chunk_size=20):
+    for activity in Activity.objects.filter(pk__in=ids).iterator(chunk_size=20):
         efforts_store(activity=activity)
         done += 1
     return done
@@ -177,9 +184,7 @@ def activity_backfill(*, activity_id: int) -> bool:
     activity at the same time. True if the call was made; errors are raised (the warehouse has
     recorded them on the activity) so that the caller can wait for the quota or stop.
     """
-    from warehouse.services import activity_enrich
-
-    activities = selectors.activity_model().objects
+    activities = Activity.objects
     now = timezone.now()
     free = Q(enrich_claimed_until__isnull=True) | Q(enrich_claimed_until__lte=now)
     lease = now + timedelta(seconds=settings.SEGMENTS_CLAIM_TIMEOUT)

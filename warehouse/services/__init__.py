@@ -1,6 +1,6 @@
 """Writes for the warehouse, one module per sub-domain; this package exposes their public API.
 
-store: Strava JSON -> columns, the bulk upsert, rollups, a fetched detail stored.
+store: Strava JSON -> columns, the bulk upsert, rollups, a fetched detail stored and announced.
 runs: SyncState and the SyncRun audit log. pull: pull and backfill. enrich: one detail call per
 activity, under its lease. dispatch: the dispatcher's steps and backlogs. export_import: Strava's
 bulk-export zip, with zero calls.

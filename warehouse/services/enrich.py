@@ -37,8 +37,8 @@ def activity_enrich(
 ) -> bool:
     """Fetch the activity's details once (`GET /activities/{id}?include_all_efforts=true`) and store them.
 
-    The same payload carries every segment effort: when the segments app is installed its
-    `efforts_store` reads them from `detail`, so efforts never cost a second call. Returns True
+    The same payload carries every segment effort: subscribers of `activity_detail_stored` (the
+    segments app) read them from `detail`, so efforts never cost a second call. Returns True
     if a call was made. StravaErrors are recorded on the activity and the run, then raised,
     so the caller can reschedule. A permit handed in but not spent is given back.
     """

@@ -11,10 +11,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from importlib import import_module
 from typing import Any
 
-from django.apps import apps
 from django.db import connections, router, transaction
 from django.db.models import DateField, DateTimeField, JSONField, Q
 from django.utils import timezone
@@ -22,6 +20,7 @@ from django.utils.dateparse import parse_datetime
 
 from warehouse.models import Activity, Rollup, local_day
 from warehouse.routes import polyline_decode, polyline_encode, thin
+from warehouse.signals import activity_detail_stored
 
 logger = logging.getLogger(__name__)
 
@@ -316,8 +315,8 @@ def rollups_refresh(*, athlete_id: int, days: Iterable[date] | None = None) -> i
 
 
 def activity_store_detail(*, activity: Activity, detail: dict[str, Any]) -> bool:
-    """Keep a DetailedActivity: its JSON, the columns it brings up to date, and (through the segments
-    app) its efforts. True if columns changed."""
+    """Keep a DetailedActivity: its JSON and the columns it brings up to date, then announce it
+    (`activity_detail_stored`: the segments app stores its efforts). True if columns changed."""
     try:
         columns = detail_columns(detail)
     except ValueError:
@@ -333,17 +332,7 @@ def activity_store_detail(*, activity: Activity, detail: dict[str, Any]) -> bool
             setattr(activity, name, value)
         if changed:
             rollups_refresh(athlete_id=activity.athlete_id, days={old_day, activity.start_day})
-    _store_efforts(activity)
+    # Robust: a subscriber's failure never costs the fetch (django.dispatch logs it); the detail is
+    # kept, and the segments app can store the efforts from it again later, with no call.
+    activity_detail_stored.send_robust(sender=Activity, activity=activity)
     return changed
-
-
-def _store_efforts(activity: Activity) -> None:
-    """Hand the stored detail to the segments app (no call). A failure there never costs the fetch:
-    the detail is kept and the segments app can store the efforts again from it."""
-    if not apps.is_installed("segments"):
-        return
-    try:
-        import_module("segments.services").efforts_store(activity=activity)
-    except Exception:  # noqa: BLE001 - the call is paid for; the efforts can be stored again later
-        logger.exception("segments could not store the efforts of activity %s", activity.strava_id)
-
