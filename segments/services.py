@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import Athlete
 from stravasync.strava import quota
 from stravasync.strava.client import StravaClient
+from stravasync.strava.dispatch import permits_hand_out
 from stravasync.strava.errors import (
     NetworkError,
     NotFound,
@@ -35,7 +37,7 @@ from stravasync.strava.errors import (
 )
 from stravasync.strava.quota import Grant, Kind, Priority
 from warehouse.models import Activity
-from warehouse.services.enrich import activity_enrich
+from warehouse.services.enrich import activity_claim, activity_enrich, activity_release
 
 from . import selectors
 from .models import Segment, SegmentEffort
@@ -184,16 +186,12 @@ def activity_backfill(*, activity_id: int) -> bool:
     activity at the same time. True if the call was made; errors are raised (the warehouse has
     recorded them on the activity) so that the caller can wait for the quota or stop.
     """
-    activities = Activity.objects
-    now = timezone.now()
-    free = Q(enrich_claimed_until__isnull=True) | Q(enrich_claimed_until__lte=now)
-    lease = now + timedelta(seconds=settings.SEGMENTS_CLAIM_TIMEOUT)
-    if activities.filter(free, pk=activity_id, detail_fetched_at__isnull=True).update(enrich_claimed_until=lease) != 1:
+    if not activity_claim(activity_id=activity_id, seconds=settings.SEGMENTS_CLAIM_TIMEOUT):
         return False
     try:
         return activity_enrich(activity_id=activity_id, priority=Priority.BACKFILL)
     finally:
-        activities.filter(pk=activity_id).update(enrich_claimed_until=None)
+        activity_release(activity_id=activity_id)
 
 
 # --- segment details (one call each) -------------------------------------------------------------
@@ -309,29 +307,18 @@ def segment_refresh(*, segment_id: int, athlete_id: int | None = None) -> str:
 
 
 # --- the dispatcher step ---------------------------------------------------------------------------
-def _hand_out(ids: list[int], grant: Grant, *, priority: Priority, refresh: bool, inline: bool) -> int:
-    from django_q.tasks import async_task
-
-    now = timezone.now()
-    claimed = [(pk, token) for pk in ids if (token := segment_claim(segment_id=pk, now=now, refresh=refresh))]
-    if grant.count > len(claimed):
-        quota.release(grant, grant.count - len(claimed), kind=Kind.READ)
-    single = grant.one_permit()
-    for pk, token in claimed:
-        if inline:
-            fetch_claimed(segment_id=pk, grant=single, claim=token, priority=priority)
-        else:
-            async_task("segments.tasks.fetch_segment", pk, single, token, int(priority),
-                       task_name=f"segment details {pk}", group="segments")
-    return len(claimed)
-
-
 def fetch_claimed(*, segment_id: int, grant: dict | None, claim: str, priority: Priority | int) -> str:
     """A worker's half of the dispatch: fetch a segment already claimed; give it back if the quota says no."""
     try:
         return segment_details_fetch(segment_id=segment_id, priority=priority, grant=grant, claim=claim)
     except (RateLimited, SubscriptionInactive):
         return "waiting"
+
+
+def _claim_for_task(pk: int, *, now: datetime, refresh: bool, priority: Priority) -> tuple[int, str, int] | None:
+    """The dispatcher's claim: the fetch_segment task's arguments (segment, claim token, priority), or None."""
+    token = segment_claim(segment_id=pk, now=now, refresh=refresh)
+    return (pk, token, int(priority)) if token else None
 
 
 def segments_dispatch(*, inline: bool = False) -> int:
@@ -346,11 +333,11 @@ def segments_dispatch(*, inline: bool = False) -> int:
         (Priority.INTERACTIVE, selectors.segments_refresh_requested(now=now), True),
         (Priority.BACKFILL, selectors.segments_needing_details(now=now), False),
     ):
-        ids = list(backlog.values_list("pk", flat=True)[: settings.SEGMENTS_DISPATCH_BATCH])
-        if not ids:
-            continue
-        grant = quota.acquire(kind=Kind.READ, priority=priority, count=len(ids))
-        if not grant.granted:
-            continue
-        done += _hand_out(ids[: grant.count], grant, priority=priority, refresh=refresh, inline=inline)
+        done += permits_hand_out(
+            ready=backlog, wanted=len(backlog.values_list("pk", flat=True)[: settings.SEGMENTS_DISPATCH_BATCH]),
+            kind=Kind.READ, priority=priority, fair_key=None, order_by=(),  # shared segments: no athlete to take turns
+            claim=partial(_claim_for_task, now=now, refresh=refresh, priority=priority),
+            run=lambda args, permit: fetch_claimed(segment_id=args[0], claim=args[1], priority=args[2], grant=permit),
+            task="segments.tasks.fetch_segment", label="segments details", inline=inline,
+        )
     return done

@@ -21,7 +21,7 @@ from .dispatch import (
     pulls_dispatch,
     sync_states_ensure,
 )
-from .enrich import activities_enrich, activity_enrich
+from .enrich import activities_enrich, activity_claim, activity_enrich, activity_release
 from .export_import import ImportResult, strava_export_import
 from .pull import PullResult, activities_pull, next_pull_slot
 from .runs import sync_run_book, sync_run_finish, sync_run_open, sync_state_for
@@ -41,7 +41,9 @@ __all__ = [
     "activities_enrich",
     "activities_pull",
     "activities_upsert",
+    "activity_claim",
     "activity_enrich",
+    "activity_release",
     "activity_store_detail",
     "connected_athletes",
     "detail_columns",

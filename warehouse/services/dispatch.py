@@ -14,7 +14,7 @@ from stravasync.strava.dispatch import permits_hand_out
 from stravasync.strava.errors import StravaError
 from stravasync.strava.quota import Grant, Kind, Priority
 from warehouse.models import Activity, SyncRun, SyncState
-from warehouse.services.enrich import _enrich_claim, activity_enrich
+from warehouse.services.enrich import activity_claim, activity_enrich, activity_release
 from warehouse.services.pull import PullResult, activities_pull
 from warehouse.services.runs import sync_run_finish, sync_run_open
 
@@ -89,7 +89,7 @@ def enrich_dispatch(*, inline: bool = False) -> int:
     return permits_hand_out(
         ready=ready, wanted=len(ready.values_list("pk", flat=True)[: settings.WAREHOUSE_ENRICH_BATCH]),
         kind=Kind.READ, priority=Priority.ENRICH, fair_key="warehouse-enrich", order_by=("-start_date", "-id"),
-        claim=lambda pk: pk if _enrich_claim(pk, now) else None,
+        claim=lambda pk: pk if activity_claim(activity_id=pk, now=now) else None,
         run=lambda pk, permit: enrich_claimed(activity_id=pk, grant=permit),
         task="warehouse.tasks.enrich_activity", label="warehouse enrich activity", inline=inline,
     )
@@ -108,7 +108,7 @@ def enrich_claimed(*, activity_id: int, grant: dict | None = None) -> bool:
     except StravaError:
         return False  # recorded on the activity, which rests until it may try again
     finally:
-        Activity.objects.filter(pk=activity_id).update(enrich_claimed_until=None)
+        activity_release(activity_id=activity_id)
         # The run ends with the athlete's backlog (claimed ones still count: their tasks are running).
         owed = Activity.objects.filter(Q(enrich_not_before__isnull=True) | Q(enrich_not_before__lte=timezone.now()),
                                        athlete_id=athlete_id, detail_fetched_at__isnull=True)

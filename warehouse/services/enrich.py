@@ -110,7 +110,7 @@ def activities_enrich(
             if run is None:
                 run = runs[activity.athlete_id] = sync_run_open(kind=SyncRun.Kind.ENRICH, athlete_id=activity.athlete_id,
                                                                 trigger=trigger)
-            if not _enrich_claim(activity.pk, timezone.now(), force=force):
+            if not activity_claim(activity_id=activity.pk, force=force):
                 continue  # a dispatcher's worker is fetching it right now: never two calls for one activity
             try:
                 done = activity_enrich(activity_id=activity.pk, priority=priority, force=force, run=run)
@@ -120,7 +120,7 @@ def activities_enrich(
                 failed += 1
                 done = False
             finally:
-                Activity.objects.filter(pk=activity.pk).update(enrich_claimed_until=None)
+                activity_release(activity_id=activity.pk)
             fetched += int(done)
             if on_activity is not None:
                 on_activity(activity, done)
@@ -137,9 +137,19 @@ def _in_chunks(ids: list[int], size: int = 200) -> Iterable[Activity]:
         yield from (by_pk[pk] for pk in ids[start : start + size] if pk in by_pk)
 
 
-def _enrich_claim(pk: int, now: datetime, *, force: bool = False) -> bool:
-    """Take the activity's enrich lease (a conditional UPDATE): True for exactly one taker."""
-    free = Activity.objects.filter(Q(enrich_claimed_until__isnull=True) | Q(enrich_claimed_until__lt=now), pk=pk)
+def activity_claim(*, activity_id: int, now: datetime | None = None, seconds: int | None = None,
+                   force: bool = False) -> bool:
+    """Take the activity's lease on its detail call (a conditional UPDATE whose row count must be 1):
+    True for exactly one taker, so no two workers ever fetch one activity. Without `force` only an
+    activity still lacking its details is taken; the lease lasts `seconds` (WAREHOUSE_CLAIM_TIMEOUT)."""
+    now = now or timezone.now()
+    free = Activity.objects.filter(Q(enrich_claimed_until__isnull=True) | Q(enrich_claimed_until__lt=now), pk=activity_id)
     if not force:
         free = free.filter(detail_fetched_at__isnull=True)
-    return free.update(enrich_claimed_until=now + timedelta(seconds=settings.WAREHOUSE_CLAIM_TIMEOUT)) == 1
+    lease = now + timedelta(seconds=settings.WAREHOUSE_CLAIM_TIMEOUT if seconds is None else seconds)
+    return free.update(enrich_claimed_until=lease) == 1
+
+
+def activity_release(*, activity_id: int) -> None:
+    """Give the lease back (a killed worker's simply expires)."""
+    Activity.objects.filter(pk=activity_id).update(enrich_claimed_until=None)
