@@ -294,8 +294,9 @@ def segment_refresh_request(*, segment: Segment, athlete: Athlete) -> None:
     from django_q.tasks import async_task
 
     Segment.objects.filter(pk=segment.pk).update(details_requested_at=timezone.now(), details_unavailable="")
-    async_task("segments.tasks.refresh_segment", segment.pk, athlete.pk, task_name=f"refresh segment {segment.pk}",
-               group="segments")
+    # On commit: the task must find the request it was enqueued for.
+    transaction.on_commit(partial(async_task, "segments.tasks.refresh_segment", segment.pk, athlete.pk,
+                                  task_name=f"refresh segment {segment.pk}", group="segments"))
 
 
 def segment_refresh(*, segment_id: int, athlete_id: int | None = None) -> str:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.module_loading import import_string
 
@@ -46,7 +48,7 @@ def permits_hand_out(
     athletes under `fair_key`; None: rows not owned by an athlete, in `ready`'s own order), claim
     each (`claim(pk)` gives the task's argument, a tuple for several, or None if someone else has
     it), give back the permits of rows not claimed, and hand each claimed row one permit — run here
-    when `inline`, else as a django-q2 task `task(*args, permit)`. Returns how many were handed out."""
+    when `inline`, else as a django-q2 task `task(*args, permit)`, enqueued on commit. Returns how many were handed out."""
     from django_q.tasks import async_task
 
     if wanted <= 0:
@@ -67,5 +69,7 @@ def permits_hand_out(
             run(arg, permit)
         else:
             args = arg if isinstance(arg, tuple) else (arg,)
-            async_task(task, *args, permit, task_name=f"{label} {args[0]}", group=label.split()[0])
+            # After the claims commit: a worker must never see its task before the row's claim.
+            transaction.on_commit(partial(async_task, task, *args, permit, task_name=f"{label} {args[0]}",
+                                          group=label.split()[0]))
     return len(claimed)
