@@ -47,10 +47,6 @@ logger = logging.getLogger(__name__)
 # Parts of a DetailedSegment that describe the athlete whose token fetched it: the segment is
 # shared by every athlete of the deployment, so these are not kept.
 PER_ATHLETE_KEYS = ("athlete_segment_stats", "athlete_pr_effort", "starred", "starred_date", "pr_time", "pr_effort")
-SUMMARY_FIELDS = (
-    "name", "activity_type", "distance", "average_grade", "maximum_grade", "elevation_high", "elevation_low",
-    "climb_category", "city", "state", "country", "start_latlng", "end_latlng", "private", "hazardous",
-)
 DETAIL_FIELDS = ("total_elevation_gain", "effort_count", "athlete_count", "star_count")
 EFFORT_FIELDS = (
     "activity", "segment", "athlete", "name", "elapsed_time", "moving_time", "start_date", "start_date_local",

@@ -13,7 +13,3 @@ def fetch_segment(segment_id: int, claim: str = "", priority: int = Priority.BAC
 
 def refresh_segment(segment_id: int, athlete_id: int | None = None) -> str:
     return services.segment_refresh(segment_id=segment_id, athlete_id=athlete_id)
-
-
-def dispatch() -> int:
-    return services.segments_dispatch()

@@ -48,11 +48,3 @@ def import_export(athlete_id: int, path: str) -> dict:
     finally:
         Path(path).unlink(missing_ok=True)
     return {"created": result.created, "filled": result.filled, "skipped": result.skipped}
-
-
-def dispatch_pulls() -> int:
-    return services.pulls_dispatch()
-
-
-def dispatch_enrich() -> int:
-    return services.enrich_dispatch()

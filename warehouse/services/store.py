@@ -36,7 +36,6 @@ SUMMARY_COLUMNS = (
     "athlete_count", "photo_count", "gear_id", "external_id", "upload_id", "private", "visibility", "trainer",
     "commute", "manual", "flagged", "workout_type", "start_lat", "start_lng", "end_lat", "end_lng", "summary_polyline",
 )
-DETAIL_COLUMNS = ("description", "calories", "gear_name")
 # Columns whose change means the recording itself changed (cropped, corrected): details again.
 RECORDING_COLUMNS = ("distance", "elapsed_time", "start_date")
 ROLLUP_COLUMNS = ("start_day", "sport_type", "distance", "moving_time", "elapsed_time", "total_elevation_gain")
