@@ -5,3 +5,14 @@ from django.apps import AppConfig
 
 class SegmentsConfig(AppConfig):
     name = "segments"
+
+    def ready(self) -> None:
+        # The warehouse announces stored details and asks for efforts; segments subscribes and registers
+        # (the warehouse never imports segments).
+        from warehouse.signals import activity_detail_stored, efforts_reader_register
+
+        from .selectors import efforts_for_activity
+        from .services import efforts_store_received
+
+        activity_detail_stored.connect(efforts_store_received, dispatch_uid="segments.efforts_store")
+        efforts_reader_register(efforts_for_activity)

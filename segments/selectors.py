@@ -11,6 +11,8 @@ from django.utils import timezone
 from accounts.models import Athlete
 from stravasync.strava import quota
 from stravasync.strava.quota import Kind, Priority
+from warehouse import selectors as warehouse_selectors
+from warehouse.models import Activity
 
 from .models import Segment, SegmentEffort
 
@@ -60,28 +62,20 @@ def segments_refresh_requested(*, now: datetime | None = None) -> QuerySet[Segme
     )
 
 
-def activity_model() -> Any:  # noqa: ANN401 - the warehouse's model, imported late
-    from warehouse.models import Activity
-
-    return Activity
-
-
-def activities_pending_efforts(*, athlete: Athlete | None = None) -> QuerySet[Any]:
+def activities_pending_efforts(*, athlete: Athlete | None = None) -> QuerySet[Activity]:
     """Activities whose details are stored but whose efforts are not: free to finish, no call."""
-    activities = activity_model().objects.filter(detail__isnull=False, efforts_stored_at__isnull=True)
+    activities = Activity.objects.filter(detail__isnull=False, efforts_stored_at__isnull=True)
     if athlete is not None:
         activities = activities.filter(athlete=athlete)
     return activities.order_by("-start_date", "id")
 
 
-def activities_without_details(*, athlete: Athlete | None = None) -> QuerySet[Any]:
+def activities_without_details(*, athlete: Athlete | None = None) -> QuerySet[Activity]:
     """Activities still needing their one detail call (the warehouse's backlog, newest first)."""
-    from warehouse import selectors as warehouse_selectors
-
     return warehouse_selectors.activities_without_details(athlete=athlete)
 
 
-def activities_to_backfill(*, athlete: Athlete | None = None, now: datetime | None = None) -> QuerySet[Any]:
+def activities_to_backfill(*, athlete: Athlete | None = None, now: datetime | None = None) -> QuerySet[Activity]:
     """The backfill's share of the warehouse's enrich backlog: not claimed by a worker, not resting
     after a failure (a 404 would otherwise cost a call on every run), and someone's token to use."""
     now = now or timezone.now()
@@ -98,7 +92,7 @@ def backfill_stats(*, athlete: Athlete | None = None) -> dict[str, Any]:
     Segments inside activities not fetched yet are unknown until then, so the calls needed
     is a floor that grows as activities are fetched.
     """
-    activities = activity_model().objects.all()
+    activities = Activity.objects.all()
     segments = Segment.objects.all()
     if athlete is not None:
         activities = activities.filter(athlete=athlete)
@@ -128,7 +122,7 @@ def backfill_stats(*, athlete: Athlete | None = None) -> dict[str, Any]:
 
 
 # --- what an athlete sees -------------------------------------------------------------------------
-def efforts_for_activity(*, activity: Any) -> QuerySet[SegmentEffort]:  # noqa: ANN401
+def efforts_for_activity(*, activity: Activity) -> QuerySet[SegmentEffort]:
     """The efforts of one activity in the order ridden (the warehouse's activity page lists them)."""
     return SegmentEffort.objects.filter(activity=activity).select_related("segment").order_by("start_date", "id")
 

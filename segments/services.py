@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import Athlete
 from stravasync.strava import quota
 from stravasync.strava.client import StravaClient
+from stravasync.strava.dispatch import permits_hand_out
 from stravasync.strava.errors import (
     NetworkError,
     NotFound,
@@ -34,6 +36,8 @@ from stravasync.strava.errors import (
     Unauthorized,
 )
 from stravasync.strava.quota import Grant, Kind, Priority
+from warehouse.models import Activity
+from warehouse.services.enrich import activity_claim, activity_enrich, activity_release
 
 from . import selectors
 from .models import Segment, SegmentEffort
@@ -43,10 +47,6 @@ logger = logging.getLogger(__name__)
 # Parts of a DetailedSegment that describe the athlete whose token fetched it: the segment is
 # shared by every athlete of the deployment, so these are not kept.
 PER_ATHLETE_KEYS = ("athlete_segment_stats", "athlete_pr_effort", "starred", "starred_date", "pr_time", "pr_effort")
-SUMMARY_FIELDS = (
-    "name", "activity_type", "distance", "average_grade", "maximum_grade", "elevation_high", "elevation_low",
-    "climb_category", "city", "state", "country", "start_latlng", "end_latlng", "private", "hazardous",
-)
 DETAIL_FIELDS = ("total_elevation_gain", "effort_count", "athlete_count", "star_count")
 EFFORT_FIELDS = (
     "activity", "segment", "athlete", "name", "elapsed_time", "moving_time", "start_date", "start_date_local",
@@ -91,7 +91,7 @@ def _when(value: Any) -> datetime | None:  # noqa: ANN401
     return parse_datetime(value) if isinstance(value, str) and value else None
 
 
-def _effort(raw: dict[str, Any], *, activity: Any, segment_pk: int) -> SegmentEffort | None:  # noqa: ANN401
+def _effort(raw: dict[str, Any], *, activity: Activity, segment_pk: int) -> SegmentEffort | None:
     start = _when(raw.get("start_date"))
     if raw.get("id") is None or start is None:
         return None
@@ -119,7 +119,7 @@ def _effort(raw: dict[str, Any], *, activity: Any, segment_pk: int) -> SegmentEf
     )
 
 
-def efforts_store(*, activity: Any) -> int:  # noqa: ANN401 - a warehouse.models.Activity
+def efforts_store(*, activity: Activity) -> int:
     """Store the segment efforts inside an activity's stored detail; no API call. Idempotent.
 
     Upserts efforts by Strava id, creates the segments they touch from their summaries
@@ -153,9 +153,14 @@ def efforts_store(*, activity: Any) -> int:  # noqa: ANN401 - a warehouse.models
                 batch_size=500,
             )
         SegmentEffort.objects.filter(activity_id=activity.pk).exclude(strava_id__in=[e.strava_id for e in efforts]).delete()
-        type(activity).objects.filter(pk=activity.pk).update(efforts_stored_at=now)
+        Activity.objects.filter(pk=activity.pk).update(efforts_stored_at=now)
     activity.efforts_stored_at = now
     return len(efforts)
+
+
+def efforts_store_received(sender: type[Activity], *, activity: Activity, **kwargs: Any) -> None:  # noqa: ANN401
+    """Receiver of the warehouse's `activity_detail_stored`: the efforts came with the detail, no call."""
+    efforts_store(activity=activity)
 
 
 def efforts_store_pending(*, athlete: Athlete | None = None, limit: int | None = None) -> int:
@@ -164,7 +169,7 @@ def efforts_store_pending(*, athlete: Athlete | None = None, limit: int | None =
     ids = list(pending[:limit] if limit is not None else pending)
     # One by one, not through an open cursor: each store changes the rows the query selects.
     done = 0
-    for activity in selectors.activity_model().objects.filter(pk__in=ids).iterator(chunk_size=20):
+    for activity in Activity.objects.filter(pk__in=ids).iterator(chunk_size=20):
         efforts_store(activity=activity)
         done += 1
     return done
@@ -177,18 +182,12 @@ def activity_backfill(*, activity_id: int) -> bool:
     activity at the same time. True if the call was made; errors are raised (the warehouse has
     recorded them on the activity) so that the caller can wait for the quota or stop.
     """
-    from warehouse.services import activity_enrich
-
-    activities = selectors.activity_model().objects
-    now = timezone.now()
-    free = Q(enrich_claimed_until__isnull=True) | Q(enrich_claimed_until__lte=now)
-    lease = now + timedelta(seconds=settings.SEGMENTS_CLAIM_TIMEOUT)
-    if activities.filter(free, pk=activity_id, detail_fetched_at__isnull=True).update(enrich_claimed_until=lease) != 1:
+    if not activity_claim(activity_id=activity_id, seconds=settings.SEGMENTS_CLAIM_TIMEOUT):
         return False
     try:
         return activity_enrich(activity_id=activity_id, priority=Priority.BACKFILL)
     finally:
-        activities.filter(pk=activity_id).update(enrich_claimed_until=None)
+        activity_release(activity_id=activity_id)
 
 
 # --- segment details (one call each) -------------------------------------------------------------
@@ -291,8 +290,9 @@ def segment_refresh_request(*, segment: Segment, athlete: Athlete) -> None:
     from django_q.tasks import async_task
 
     Segment.objects.filter(pk=segment.pk).update(details_requested_at=timezone.now(), details_unavailable="")
-    async_task("segments.tasks.refresh_segment", segment.pk, athlete.pk, task_name=f"refresh segment {segment.pk}",
-               group="segments")
+    # On commit: the task must find the request it was enqueued for.
+    transaction.on_commit(partial(async_task, "segments.tasks.refresh_segment", segment.pk, athlete.pk,
+                                  task_name=f"refresh segment {segment.pk}", group="segments"))
 
 
 def segment_refresh(*, segment_id: int, athlete_id: int | None = None) -> str:
@@ -304,29 +304,18 @@ def segment_refresh(*, segment_id: int, athlete_id: int | None = None) -> str:
 
 
 # --- the dispatcher step ---------------------------------------------------------------------------
-def _hand_out(ids: list[int], grant: Grant, *, priority: Priority, refresh: bool, inline: bool) -> int:
-    from django_q.tasks import async_task
-
-    now = timezone.now()
-    claimed = [(pk, token) for pk in ids if (token := segment_claim(segment_id=pk, now=now, refresh=refresh))]
-    if grant.count > len(claimed):
-        quota.release(grant, grant.count - len(claimed), kind=Kind.READ)
-    single = grant.one_permit()
-    for pk, token in claimed:
-        if inline:
-            fetch_claimed(segment_id=pk, grant=single, claim=token, priority=priority)
-        else:
-            async_task("segments.tasks.fetch_segment", pk, single, token, int(priority),
-                       task_name=f"segment details {pk}", group="segments")
-    return len(claimed)
-
-
 def fetch_claimed(*, segment_id: int, grant: dict | None, claim: str, priority: Priority | int) -> str:
     """A worker's half of the dispatch: fetch a segment already claimed; give it back if the quota says no."""
     try:
         return segment_details_fetch(segment_id=segment_id, priority=priority, grant=grant, claim=claim)
     except (RateLimited, SubscriptionInactive):
         return "waiting"
+
+
+def _claim_for_task(pk: int, *, now: datetime, refresh: bool, priority: Priority) -> tuple[int, str, int] | None:
+    """The dispatcher's claim: the fetch_segment task's arguments (segment, claim token, priority), or None."""
+    token = segment_claim(segment_id=pk, now=now, refresh=refresh)
+    return (pk, token, int(priority)) if token else None
 
 
 def segments_dispatch(*, inline: bool = False) -> int:
@@ -341,11 +330,11 @@ def segments_dispatch(*, inline: bool = False) -> int:
         (Priority.INTERACTIVE, selectors.segments_refresh_requested(now=now), True),
         (Priority.BACKFILL, selectors.segments_needing_details(now=now), False),
     ):
-        ids = list(backlog.values_list("pk", flat=True)[: settings.SEGMENTS_DISPATCH_BATCH])
-        if not ids:
-            continue
-        grant = quota.acquire(kind=Kind.READ, priority=priority, count=len(ids))
-        if not grant.granted:
-            continue
-        done += _hand_out(ids[: grant.count], grant, priority=priority, refresh=refresh, inline=inline)
+        done += permits_hand_out(
+            ready=backlog, wanted=len(backlog.values_list("pk", flat=True)[: settings.SEGMENTS_DISPATCH_BATCH]),
+            kind=Kind.READ, priority=priority, fair_key=None, order_by=(),  # shared segments: no athlete to take turns
+            claim=partial(_claim_for_task, now=now, refresh=refresh, priority=priority),
+            run=lambda args, permit: fetch_claimed(segment_id=args[0], claim=args[1], priority=args[2], grant=permit),
+            task="segments.tasks.fetch_segment", label="segments details", inline=inline,
+        )
     return done

@@ -7,13 +7,9 @@ from stravasync.strava.quota import Priority
 from . import services
 
 
-def fetch_segment(segment_id: int, grant: dict | None = None, claim: str = "", priority: int = Priority.BACKFILL) -> str:
+def fetch_segment(segment_id: int, claim: str = "", priority: int = Priority.BACKFILL, grant: dict | None = None) -> str:
     return services.fetch_claimed(segment_id=segment_id, grant=grant, claim=claim, priority=priority)
 
 
 def refresh_segment(segment_id: int, athlete_id: int | None = None) -> str:
     return services.segment_refresh(segment_id=segment_id, athlete_id=athlete_id)
-
-
-def dispatch() -> int:
-    return services.segments_dispatch()

@@ -7,11 +7,3 @@ from . import services
 
 def post_upload(upload_id: int, grant: dict | None = None) -> None:
     services.upload_post(upload_id=upload_id, grant=grant)
-
-
-def dispatch() -> int:
-    return services.uploads_dispatch()
-
-
-def confirm() -> int:
-    return services.uploads_confirm()

@@ -148,8 +148,6 @@ class SyncState(models.Model):
     not_before = models.DateTimeField(null=True, blank=True)
     # A worker holds this athlete's pull until then (a vanished worker's claim simply expires).
     claimed_until = models.DateTimeField(null=True, blank=True)
-    # The dispatcher's open SyncRun for this athlete's current pull, spanning its one-page tasks.
-    current_run = models.ForeignKey("SyncRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)

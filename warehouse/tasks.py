@@ -45,11 +45,3 @@ def import_export(athlete_id: int, name: str) -> dict:
     except ExportError as exc:
         return {"error": str(exc)}
     return {"created": result.created, "filled": result.filled, "skipped": result.skipped}
-
-
-def dispatch_pulls() -> int:
-    return services.pulls_dispatch()
-
-
-def dispatch_enrich() -> int:
-    return services.enrich_dispatch()

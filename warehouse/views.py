@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -22,6 +21,7 @@ from .forms import ExportUploadForm, FilterForm
 from .imports import export_store
 from .models import Activity, SyncRun, SyncState
 from .routes import polyline_decode, route_drawing
+from .signals import efforts_reader
 
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
@@ -70,11 +70,10 @@ def _splits(activity: Activity) -> list[dict[str, Any]]:
 
 
 def _efforts(activity: Activity) -> tuple[Any, str]:
-    """The activity's segment efforts: the segments app's, when it is installed; else those in the detail."""
-    if apps.is_installed("segments"):
-        from segments.selectors import efforts_for_activity
-
-        efforts: Any = efforts_for_activity(activity=activity)
+    """The activity's segment efforts: the segments app's, when it registered a reader; else those in the detail."""
+    reader = efforts_reader()
+    if reader is not None:
+        efforts: Any = reader(activity=activity)
     else:
         efforts = [e for e in (activity.detail or {}).get("segment_efforts") or [] if isinstance(e, dict)]
     template = select_template(["segments/_activity_efforts.html", "warehouse/_efforts.html"]).template.name

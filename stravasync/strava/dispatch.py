@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.module_loading import import_string
 
@@ -34,7 +36,7 @@ def permits_hand_out(
     wanted: int,
     kind: Kind,
     priority: Priority,
-    fair_key: str,
+    fair_key: str | None,
     order_by: Sequence[str],
     claim: Callable[[int], object | None],
     run: Callable[[object, dict], object],
@@ -42,10 +44,11 @@ def permits_hand_out(
     label: str,
     inline: bool = False,
 ) -> int:
-    """The one dispatch pattern: take up to `wanted` permits, pick that many rows fairly between
-    athletes, claim each (`claim(pk)` gives the task's argument, or None if someone else has it),
-    give back the permits of rows not claimed, and hand each claimed row one permit — run here when
-    `inline`, else as a django-q2 task. Returns how many were handed out."""
+    """The one dispatch pattern: take up to `wanted` permits, pick that many rows (fairly between
+    athletes under `fair_key`; None: rows not owned by an athlete, in `ready`'s own order), claim
+    each (`claim(pk)` gives the task's argument, a tuple for several, or None if someone else has
+    it), give back the permits of rows not claimed, and hand each claimed row one permit — run here
+    when `inline`, else as a django-q2 task `task(*args, permit)`, enqueued on commit. Returns how many were handed out."""
     from django_q.tasks import async_task
 
     if wanted <= 0:
@@ -53,8 +56,11 @@ def permits_hand_out(
     grant = quota.acquire(kind=kind, priority=priority, count=wanted)
     if not grant.granted:
         return 0
-    claimed = [arg for arg in (claim(pk) for pk in fair_pick(ready, grant.count, key=fair_key, order_by=order_by))
-               if arg is not None]
+    if fair_key is None:
+        picked = list(ready.values_list("pk", flat=True)[: grant.count])
+    else:
+        picked = fair_pick(ready, grant.count, key=fair_key, order_by=order_by)
+    claimed = [arg for arg in (claim(pk) for pk in picked) if arg is not None]
     if grant.count > len(claimed):
         quota.release(grant, grant.count - len(claimed), kind=kind)
     permit = grant.one_permit()
@@ -62,5 +68,8 @@ def permits_hand_out(
         if inline:
             run(arg, permit)
         else:
-            async_task(task, arg, permit, task_name=f"{label} {arg}", group=label.split()[0])
+            args = arg if isinstance(arg, tuple) else (arg,)
+            # After the claims commit: a worker must never see its task before the row's claim.
+            transaction.on_commit(partial(async_task, task, *args, permit, task_name=f"{label} {args[0]}",
+                                          group=label.split()[0]))
     return len(claimed)

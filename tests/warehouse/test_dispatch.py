@@ -42,8 +42,8 @@ def test_a_newly_connected_athlete_s_warehouse_fills_by_itself_through_the_dispa
 def test_enrich_dispatch_takes_only_the_permits_granted_and_hands_out_newest_first_athletes_in_turn(
         alice, bob, store, settings, monkeypatch):
     from stravasync.strava import quota
-    from warehouse import services
     from warehouse.models import Activity
+    from warehouse.services import dispatch as services
 
     base = datetime(2025, 1, 1, tzinfo=UTC)
     store(*[summary_json(start=base + timedelta(days=i)) for i in range(6)])
@@ -88,7 +88,8 @@ def test_a_claim_whose_activity_got_its_details_meanwhile_gives_the_permit_back(
 @pytest.mark.django_db
 def test_pulls_are_due_for_new_athletes_at_once_then_at_their_spread_out_slot(alice, bob, make_athlete, settings):
     from warehouse.models import SyncState
-    from warehouse.services import _pulls_due, next_pull_slot, sync_states_ensure
+    from warehouse.services import next_pull_slot, sync_states_ensure
+    from warehouse.services.dispatch import _pulls_due
 
     carol = make_athlete(strava_id=1003, firstname="Carol", scopes="read")  # no activity scope: never pulled
     assert sync_states_ensure() == 2

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
 from datetime import timedelta
 
 import pytest
@@ -29,6 +27,19 @@ def fetched(monkeypatch):
     return asked
 
 
+@pytest.fixture
+def subscribers(monkeypatch):
+    """activity_detail_stored with only the receivers given (the segments app's own is set aside)."""
+    from warehouse.signals import activity_detail_stored
+
+    def only(*receivers):
+        monkeypatch.setattr(activity_detail_stored, "receivers", [])
+        for receiver in receivers:
+            activity_detail_stored.connect(receiver, weak=False)
+
+    return only
+
+
 def test_it_fetches_once_stores_the_detail_and_returns_whether_it_called(alice, store, fetched):
     from warehouse.services import activity_enrich
 
@@ -42,31 +53,24 @@ def test_it_fetches_once_stores_the_detail_and_returns_whether_it_called(alice, 
     assert activity.description == "Windy, coffee after." and activity.gear_name == "Canyon Endurace"
 
 
-def test_it_hands_the_stored_detail_to_the_segments_app_without_another_call(alice, store, fetched, monkeypatch):
+def test_it_hands_the_stored_detail_to_the_segments_app_without_another_call(alice, store, fetched, subscribers):
     from warehouse import services
 
     seen = []
-    fake = types.ModuleType("segments.services")
-    fake.efforts_store = lambda *, activity: seen.append(len(activity.detail["segment_efforts"]))
-    monkeypatch.setitem(sys.modules, "segments.services", fake)
-    monkeypatch.setattr(services.apps, "is_installed", lambda name: name == "segments")
+    subscribers(lambda sender, *, activity, **kwargs: seen.append(len(activity.detail["segment_efforts"])))
 
     activity = store(summary_json())[0]
     services.activity_enrich(activity_id=activity.pk)
     assert seen == [2] and len(fetched) == 1
 
 
-def test_a_failing_segments_app_never_costs_the_fetch(alice, store, fetched, monkeypatch):
+def test_a_failing_segments_app_never_costs_the_fetch(alice, store, fetched, subscribers):
     from warehouse import services
 
-    fake = types.ModuleType("segments.services")
-
-    def broken(*, activity):
+    def broken(sender, *, activity, **kwargs):
         raise RuntimeError("bug in segments")
 
-    fake.efforts_store = broken
-    monkeypatch.setitem(sys.modules, "segments.services", fake)
-    monkeypatch.setattr(services.apps, "is_installed", lambda name: name == "segments")
+    subscribers(broken)
     activity = store(summary_json())[0]
 
     assert services.activity_enrich(activity_id=activity.pk) is True
@@ -74,10 +78,10 @@ def test_a_failing_segments_app_never_costs_the_fetch(alice, store, fetched, mon
     assert activity.detail is not None  # kept: the efforts can be stored again from it, no call
 
 
-def test_without_the_segments_app_nothing_is_handed_over(alice, store, fetched, monkeypatch):
+def test_without_the_segments_app_nothing_is_handed_over(alice, store, fetched, subscribers):
     from warehouse import services
 
-    monkeypatch.setattr(services.apps, "is_installed", lambda name: False)
+    subscribers()
     activity = store(summary_json())[0]
     assert services.activity_enrich(activity_id=activity.pk) is True
 

@@ -23,6 +23,7 @@ from segments import selectors, services
 from stravasync.strava import quota
 from stravasync.strava.errors import RateLimited, StravaError, SubscriptionInactive
 from stravasync.strava.quota import Priority
+from warehouse.models import Activity
 
 
 class Stop(Exception):
@@ -82,7 +83,7 @@ class Command(BaseCommand):
         """Activities whose details are already stored: their efforts cost nothing."""
         ids = list(selectors.activities_pending_efforts(athlete=self.athlete).values_list("pk", flat=True))
         for start in range(0, len(ids), 20):
-            for activity in selectors.activity_model().objects.filter(pk__in=ids[start : start + 20]):
+            for activity in Activity.objects.filter(pk__in=ids[start : start + 20]):
                 self._check()
                 self.totals["efforts stored"] += services.efforts_store(activity=activity)
                 self.totals["activities stored with no call"] += 1

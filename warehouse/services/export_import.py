@@ -1,0 +1,205 @@
+"""Import of Strava's bulk-export zip (`activities.csv` + files): the warehouse seeded with zero API calls."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from warehouse import strava_export
+from warehouse.models import Activity, SyncRun, SyncState
+from warehouse.routes import polyline_encode, route_from_file, thin
+from warehouse.services.runs import sync_run_finish, sync_run_open, sync_state_for
+from warehouse.services.store import UPSERT_CHUNK, rollups_refresh
+
+
+# --- Strava's bulk export -----------------------------------------------------------------------------
+@dataclass
+class ImportResult:
+    rows: int = 0
+    created: int = 0
+    filled: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    routes: int = 0
+    manual_complete: int = 0  # manual activities: the export is their whole detail, no call needed
+    errors: list[str] = field(default_factory=list)
+    columns: strava_export.ColumnMap | None = None
+    unknown_sports: dict[str, int] = field(default_factory=dict)
+    run_id: int | None = None
+
+    def notes(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows, "filled": self.filled, "unchanged": self.unchanged, "skipped": self.skipped,
+            "routes": self.routes, "manual_complete": self.manual_complete, "errors": self.errors[:50],
+            "language": self.columns.language if self.columns else "",
+            "columns_by_position": self.columns.by_position if self.columns else [],
+            "columns_unknown": self.columns.unknown if self.columns else [],
+            "unknown_sports": self.unknown_sports,
+        }
+
+
+# Columns an import may fill on an activity that already exists (only where ours is empty).
+FILLABLE = ("name", "description", "calories", "gear_name", "export_file", "average_heartrate", "max_heartrate",
+            "average_watts", "weighted_average_watts", "max_watts", "average_cadence", "elev_high", "elev_low",
+            "summary_polyline", "kilojoules")
+
+
+def _activities_member(archive: zipfile.ZipFile) -> zipfile.ZipInfo:
+    candidates = [i for i in archive.infolist() if i.filename.rsplit("/", 1)[-1] == "activities.csv" and not i.is_dir()]
+    if not candidates:
+        raise strava_export.ExportError("no activities.csv in this zip: is it Strava's \"Download your data\" archive?")
+    member = min(candidates, key=lambda i: i.filename.count("/"))
+    if member.file_size > settings.UPLOADS_ARCHIVE_MAX_BYTES:
+        raise strava_export.ExportError(f"activities.csv is larger than {settings.UPLOADS_ARCHIVE_MAX_BYTES} bytes")
+    return member
+
+
+def _manual_detail(strava_id: int, columns: dict[str, Any]) -> dict[str, Any]:
+    """A manual activity has no recording: no route, splits or efforts. The export already holds
+    everything its DetailedActivity would add (description, calories), so no call is owed for it."""
+    return {"id": strava_id, "source": "strava-export", "manual": True, "name": columns["name"],
+            "description": columns["description"], "calories": columns["calories"], "segment_efforts": [],
+            "splits_metric": [], "laps": []}
+
+
+def strava_export_import(
+    *,
+    athlete_id: int,
+    path: str | Path | IO[bytes],  # a local path, or an opened stored file (warehouse.imports)
+    routes: bool = True,
+    trigger: str = SyncRun.Trigger.COMMAND,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> ImportResult:
+    """Create or fill the athlete's activities from Strava's export zip: zero API calls.
+
+    New activities are created from activities.csv (read by position; German headers too);
+    activities we already have only get their empty columns filled. Routes come from the
+    activity files. Manual activities are complete from the export; every other one stays in
+    the enrich backlog, whose one call per activity then fetches only what the export lacks
+    (segment efforts, splits). The backfill is marked done: the export holds the history.
+    """
+    result = ImportResult()
+    run = sync_run_open(kind=SyncRun.Kind.IMPORT, athlete_id=athlete_id, trigger=trigger,
+                        notes={"file": Path(getattr(path, "name", path)).name})
+    result.run_id = run.pk
+    try:
+        with zipfile.ZipFile(path) as archive:
+            member = _activities_member(archive)
+            header, rows = strava_export.read_csv(archive.read(member))
+            result.columns = strava_export.map_columns(header)
+            root = member.filename[: -len("activities.csv")]
+            parsed: list[strava_export.ExportActivity] = []
+            for number, row in enumerate(rows, start=2):
+                if not any(cell.strip() for cell in row):
+                    continue
+                result.rows += 1
+                try:
+                    item = strava_export.row_activity(row, result.columns, header=header)
+                except ValueError as exc:
+                    result.skipped += 1
+                    result.errors.append(f"line {number}: {exc}")
+                    continue
+                if not item.sport_known:
+                    result.unknown_sports[item.columns["sport_type"]] = result.unknown_sports.get(item.columns["sport_type"], 0) + 1
+                parsed.append(item)
+            for start in range(0, len(parsed), UPSERT_CHUNK):
+                chunk = parsed[start : start + UPSERT_CHUNK]
+                if routes:
+                    _routes_from_files(archive, root, chunk, result)
+                _import_chunk(athlete_id, chunk, result)
+                if on_progress is not None:
+                    on_progress("rows", min(start + UPSERT_CHUNK, len(parsed)), len(parsed))
+    except (zipfile.BadZipFile, strava_export.ExportError, OSError) as exc:
+        message = str(exc) if not isinstance(exc, zipfile.BadZipFile) else f"not a zip file: {exc}"
+        sync_run_finish(run, error=message, notes=result.notes())
+        raise strava_export.ExportError(message) from exc
+    rollups_refresh(athlete_id=athlete_id)
+    _mark_history_known(athlete_id)
+    SyncRun.objects.filter(pk=run.pk).update(created=result.created, updated=result.filled)
+    sync_run_finish(run, notes=result.notes())
+    return result
+
+
+def _routes_from_files(archive: zipfile.ZipFile, root: str, chunk: list[strava_export.ExportActivity],
+                       result: ImportResult) -> None:
+    names = set(archive.namelist())
+    for item in chunk:
+        member = f"{root}{item.filename}" if item.filename else ""
+        if not member or member not in names:
+            continue
+        info = archive.getinfo(member)
+        ratio = info.file_size / max(1, info.compress_size)
+        if info.file_size > settings.UPLOADS_MAX_FILE_BYTES or ratio > settings.UPLOADS_ARCHIVE_MAX_RATIO:
+            result.errors.append(f"{item.filename}: refused (too large or too compressed)")
+            continue
+        points = route_from_file(item.filename, archive.read(member))
+        if len(points) >= 2:
+            item.columns["summary_polyline"] = polyline_encode(thin(points))
+            item.columns["start_lat"], item.columns["start_lng"] = (round(v, 6) for v in points[0])
+            item.columns["end_lat"], item.columns["end_lng"] = (round(v, 6) for v in points[-1])
+            result.routes += 1
+
+
+def _import_chunk(athlete_id: int, chunk: list[strava_export.ExportActivity], result: ImportResult) -> None:
+    now = timezone.now()
+    ids = [item.strava_id for item in chunk]
+    existing = {
+        a.strava_id: a
+        for a in Activity.objects.filter(strava_id__in=ids).only("strava_id", "athlete_id", "export_row", *FILLABLE)
+    }
+    create: list[Activity] = []
+    fill: list[Activity] = []
+    for item in chunk:
+        columns = {**item.columns, "start_day": item.columns["start_date"].date()}
+        old = existing.get(item.strava_id)
+        if old is None:
+            activity = Activity(strava_id=item.strava_id, athlete_id=athlete_id, source=Activity.Source.EXPORT,
+                                export_row=item.row, created_at=now, updated_at=now, **columns)
+            if columns["manual"]:
+                activity.detail = _manual_detail(item.strava_id, columns)
+                activity.detail_fetched_at = now
+                result.manual_complete += 1
+            create.append(activity)
+            continue
+        if old.athlete_id != athlete_id:
+            result.skipped += 1
+            result.errors.append(f"activity {item.strava_id} belongs to another athlete: not imported")
+            continue
+        changed = False
+        for name in FILLABLE:
+            if getattr(old, name) in (None, "") and columns.get(name) not in (None, ""):
+                setattr(old, name, columns[name])
+                changed = True
+        if old.export_row is None:
+            old.export_row = item.row
+            changed = True
+        if changed:
+            old.updated_at = now
+            fill.append(old)
+        else:
+            result.unchanged += 1
+    with transaction.atomic():
+        Activity.objects.bulk_create(create, batch_size=500, ignore_conflicts=True)
+        if fill:
+            Activity.objects.bulk_update(fill, [*FILLABLE, "export_row", "updated_at"], batch_size=200)
+    result.created += len(create)
+    result.filled += len(fill)
+
+
+def _mark_history_known(athlete_id: int) -> None:
+    """After an export: the history up to its newest activity is known; pulls ask only for what is newer."""
+    newest = Activity.objects.filter(athlete_id=athlete_id).order_by("-start_date").values_list("start_date", flat=True).first()
+    state = sync_state_for(athlete_id=athlete_id)
+    fields: dict[str, Any] = {"backfill_done": True, "backfill_cursor": None}
+    if not state.backfill_done:
+        fields["backfill_done_at"] = timezone.now()
+    if newest is not None and (state.watermark is None or newest > state.watermark):
+        fields["watermark"] = newest
+    SyncState.objects.filter(pk=state.pk).update(**fields)
