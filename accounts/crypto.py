@@ -28,7 +28,7 @@ def cipher() -> MultiFernet:
 class EncryptedTextField(models.TextField):
     """A text column stored encrypted; the plain value exists only in Python memory."""
 
-    def from_db_value(self, value, expression, connection):  # noqa: ANN001, ANN201
+    def from_db_value(self, value, expression, connection):
         if value is None or value == "":
             return value
         try:
@@ -36,7 +36,7 @@ class EncryptedTextField(models.TextField):
         except InvalidToken as exc:
             raise ValueError("A token could not be decrypted: TOKEN_ENCRYPTION_KEY changed?") from exc
 
-    def get_prep_value(self, value):  # noqa: ANN001, ANN201
+    def get_prep_value(self, value):
         value = super().get_prep_value(value)
         if value is None or value == "":
             return value

@@ -9,7 +9,7 @@ from django.utils import timezone
 from .models import Athlete, StravaToken
 
 
-def athlete_for_user(*, user) -> Athlete | None:  # noqa: ANN001
+def athlete_for_user(*, user) -> Athlete | None:
     if not user.is_authenticated:
         return None
     return Athlete.objects.filter(user=user).select_related("token").first()
@@ -25,7 +25,7 @@ def athlete_find(*, value: str) -> Athlete | None:
     return Athlete.objects.filter(query).order_by("pk").first()
 
 
-def athlete_of_request(request) -> Athlete:  # noqa: ANN001
+def athlete_of_request(request) -> Athlete:
     """The signed-in user's athlete; a user who never connected gets a 404, like any foreign row."""
     athlete = Athlete.objects.filter(user=request.user).first()
     if athlete is None:

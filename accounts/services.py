@@ -28,7 +28,7 @@ def _expiry(payload: dict) -> datetime:
 
 
 @sensitive_variables("token_payload")
-def athlete_connect(*, user, athlete_data: dict, token_payload: dict, scopes: str) -> Athlete:  # noqa: ANN001
+def athlete_connect(*, user, athlete_data: dict, token_payload: dict, scopes: str) -> Athlete:
     """Create or update the athlete and store their tokens (encrypted) after a login."""
     now = timezone.now()
     with transaction.atomic():
@@ -122,7 +122,7 @@ def athlete_access_token(*, athlete_id: int, force_refresh: bool = False) -> str
     return token.access_token
 
 
-def _take_lease(token_pk: int, now, lease: timedelta) -> bool:  # noqa: ANN001
+def _take_lease(token_pk: int, now, lease: timedelta) -> bool:
     with transaction.atomic():
         return bool(
             StravaToken.objects.filter(
@@ -139,7 +139,7 @@ def athlete_disconnect(*, athlete: Athlete, delete_data: bool) -> None:
         try:
             access_token = athlete_access_token(athlete_id=athlete.pk)
             strava.deauthorize(access_token)
-        except Exception as exc:  # noqa: BLE001 - we forget the tokens whatever Strava answers
+        except Exception as exc:  # we forget the tokens whatever Strava answers
             logger.warning("deauthorize for athlete %s failed: %s", athlete.strava_id, type(exc).__name__)
         StravaToken.objects.filter(athlete=athlete).delete()
     athlete_purge_or_keep(athlete=athlete, delete_data=delete_data)

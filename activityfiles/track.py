@@ -79,6 +79,6 @@ def fit_points(data: bytes, *, max_points: int = MAX_TRACK_POINTS) -> list[Point
                     points.append((lat * SEMICIRCLE, lng * SEMICIRCLE))
                     if len(points) >= max_points:
                         break
-    except Exception as exc:  # noqa: BLE001 - fitdecode raises FitError, but also KeyError, struct.error, ... on damage
+    except Exception as exc:  # fitdecode raises FitError, but also KeyError, struct.error, ... on damage
         log.debug("FIT track ends at point %d: %s: %s", len(points), type(exc).__name__, exc)
     return points

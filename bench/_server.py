@@ -54,13 +54,13 @@ class BenchServer:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "stravasync.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
              "--workers", str(self.workers), "--threads", str(self.threads), "--timeout", "600"],
-            cwd=ROOT, env=self.env, stdout=open(self.dir / "server.log", "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115
+            cwd=ROOT, env=self.env, stdout=open(self.dir / "server.log", "wb"), stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                urllib.request.urlopen(self.url + "/", timeout=2)  # noqa: S310 - local
+                urllib.request.urlopen(self.url + "/", timeout=2)
                 return self
             except OSError:
                 time.sleep(0.3)

@@ -42,7 +42,7 @@ def distinct_activity_files(limit: int) -> list[Path]:
     return chosen[:limit]
 
 
-def connect_athlete(firstname: str):  # noqa: ANN201
+def connect_athlete(firstname: str):
     from django.conf import settings
     from django.contrib.auth import get_user_model
 
@@ -65,14 +65,14 @@ def api_calls(athlete_id: int) -> int:
     return SimRequestLog.objects.filter(athlete_id=athlete_id, path__startswith="/api/v3/").count()
 
 
-def run_ours(server: BenchServer, athlete, folder: Path) -> tuple[int, float]:  # noqa: ANN001
+def run_ours(server: BenchServer, athlete, folder: Path) -> tuple[int, float]:
     started = time.monotonic()
     subprocess.run([sys.executable, "manage.py", "upload_folder", str(folder), "--athlete", str(athlete.strava_id),
                     "--keep-in-place"], cwd=ROOT, env=server.env, check=True, capture_output=True)
     return api_calls(athlete.strava_id), time.monotonic() - started
 
 
-def run_original(server: BenchServer, athlete, files: list[Path]) -> tuple[int, float]:  # noqa: ANN001
+def run_original(server: BenchServer, athlete, files: list[Path]) -> tuple[int, float]:
     """POST, then poll every second until ready or error: what the original uploader did."""
     from accounts.models import StravaToken
 

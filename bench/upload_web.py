@@ -15,7 +15,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._server import BenchServer, memory_kb  # noqa: E402
+from bench._server import BenchServer, memory_kb
 
 CHUNK = 1024 * 1024
 BOUNDARY = "stravasyncbenchboundary"
@@ -34,7 +34,7 @@ class MultipartBody:
     def __len__(self) -> int:
         return self.length
 
-    def __iter__(self):  # noqa: ANN204
+    def __iter__(self):
         yield self.head
         block = bytes(range(256)) * (CHUNK // 256)
         sent = 0

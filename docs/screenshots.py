@@ -33,7 +33,7 @@ def wait_until_up(url: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(url, timeout=2)  # noqa: S310 - our own local server
+            urllib.request.urlopen(url, timeout=2)
             return
         except OSError:
             time.sleep(0.5)

@@ -58,7 +58,7 @@ ERROR_REST = timedelta(minutes=5)
 
 
 # --- efforts (no call) -----------------------------------------------------------------------------
-def _text(value: Any, limit: int) -> str:  # noqa: ANN401
+def _text(value: Any, limit: int) -> str:
     return str(value or "")[:limit]
 
 
@@ -87,7 +87,7 @@ def _segment_fields(summary: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def _when(value: Any) -> datetime | None:  # noqa: ANN401
+def _when(value: Any) -> datetime | None:
     return parse_datetime(value) if isinstance(value, str) and value else None
 
 
@@ -158,7 +158,7 @@ def efforts_store(*, activity: Activity) -> int:
     return len(efforts)
 
 
-def efforts_store_received(sender: type[Activity], *, activity: Activity, **kwargs: Any) -> None:  # noqa: ANN401
+def efforts_store_received(sender: type[Activity], *, activity: Activity, **kwargs: Any) -> None:
     """Receiver of the warehouse's `activity_detail_stored`: the efforts came with the detail, no call."""
     efforts_store(activity=activity)
 

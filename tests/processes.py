@@ -45,7 +45,7 @@ def worker_env(**extra: object) -> dict[str, str]:
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     """A child in its own process group, so that a SIGKILL takes its children too."""
     return subprocess.Popen(
-        [sys.executable, *args], cwd=ROOT, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT,  # noqa: SIM115
+        [sys.executable, *args], cwd=ROOT, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
         start_new_session=True,
     )
 

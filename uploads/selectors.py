@@ -69,13 +69,13 @@ def batch_report_csv(*, batch: UploadBatch) -> str:
     return out.getvalue()
 
 
-def in_flight_count(*, athlete) -> int:  # noqa: ANN001
+def in_flight_count(*, athlete) -> int:
     return Upload.objects.filter(
         athlete=athlete, status__in=[Upload.Status.QUEUED, Upload.Status.UPLOADING, Upload.Status.PROCESSING]
     ).count()
 
 
-def uploads_for(*, athlete, status: str = "", batch_id: int | None = None):  # noqa: ANN001, ANN201
+def uploads_for(*, athlete, status: str = "", batch_id: int | None = None):
     uploads = Upload.objects.filter(athlete=athlete).select_related("batch").order_by("-id")
     if status:
         uploads = uploads.filter(status=status)

@@ -12,7 +12,7 @@ from .models import Upload
 
 
 @receiver(post_delete, sender=Upload, dispatch_uid="uploads.stored_file_delete")
-def stored_file_delete(sender: type[Upload], instance: Upload, **kwargs: Any) -> None:  # noqa: ANN401
+def stored_file_delete(sender: type[Upload], instance: Upload, **kwargs: Any) -> None:
     name = instance.file.name if instance.file else ""
     if not name:
         return

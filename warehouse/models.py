@@ -123,7 +123,7 @@ class Activity(models.Model):
         return self.detail_fetched_at is not None
 
 
-def local_day(start_date_local, start_date) -> date:  # noqa: ANN001
+def local_day(start_date_local, start_date) -> date:
     """The activity's calendar day where it happened (UTC when the local time is unknown)."""
     return (start_date_local or start_date).date()
 

@@ -246,7 +246,7 @@ def chart_series(stats: dict[str, Any], metric: str) -> list[tuple[str, list[flo
 
 
 # --- exports --------------------------------------------------------------------------------------
-def _export_value(value: Any) -> Any:  # noqa: ANN401
+def _export_value(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
     return value

@@ -24,7 +24,7 @@ def dispatch_tick() -> dict[str, int]:
     for path in settings.DISPATCH_STEPS:
         try:
             done[path] = int(import_string(path)() or 0)
-        except Exception:  # noqa: BLE001 - the loop must survive one bad step
+        except Exception:  # the loop must survive one bad step
             logger.exception("dispatch step %s failed", path)
             done[path] = 0
     return done

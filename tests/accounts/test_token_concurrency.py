@@ -32,7 +32,7 @@ def test_eight_threads_asking_for_an_expired_token_cause_exactly_one_refresh(sim
         try:
             start.wait()
             results.append(athlete_access_token(athlete_id=athlete.pk))
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as exc:  # reported by the assertion below
             errors.append(exc)
         finally:
             connection.close()

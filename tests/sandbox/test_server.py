@@ -65,11 +65,11 @@ def test_concurrent_requests_are_each_counted_and_logged_exactly_once(sim_server
 class _Callback(BaseHTTPRequestHandler):
     events: list[dict] = []
 
-    def do_GET(self) -> None:  # noqa: N802 - the handshake
+    def do_GET(self) -> None:  # the handshake
         params = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
         self._answer({"hub.challenge": params.get("hub.challenge")})
 
-    def do_POST(self) -> None:  # noqa: N802 - an event
+    def do_POST(self) -> None:  # an event
         self.events.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
         self._answer({})
 

@@ -33,7 +33,7 @@ STRAVA_PROCESSING = "Your activity is still being processed."
 STRAVA_DELETED = "The created activity has been deleted."
 
 
-def _ready_to_post(now: datetime):  # noqa: ANN202
+def _ready_to_post(now: datetime):
     return Upload.objects.filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
         status=S.QUEUED,

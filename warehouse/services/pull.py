@@ -160,7 +160,7 @@ def _pull_failed(state: SyncState, run: SyncRun, exc: StravaError, *, calls: int
     sync_run_book(run, calls=calls, error=f"{reason} ({message})")
 
 
-def _save_page(state: SyncState, athlete_id: int, items: list[dict], now: datetime, **fields: Any) -> UpsertResult:  # noqa: ANN401
+def _save_page(state: SyncState, athlete_id: int, items: list[dict], now: datetime, **fields: Any) -> UpsertResult:
     with transaction.atomic():
         upserted = activities_upsert(athlete_id=athlete_id, summaries=items)
         fields.update(last_success_at=now, last_error="", last_error_at=None, not_before=None)

@@ -42,25 +42,25 @@ ROLLUP_COLUMNS = ("start_day", "sport_type", "distance", "moving_time", "elapsed
 
 
 # --- Strava JSON -> columns -----------------------------------------------------------------------
-def _when(value: Any) -> datetime | None:  # noqa: ANN401
+def _when(value: Any) -> datetime | None:
     return parse_datetime(value) if isinstance(value, str) and value else None
 
 
-def _int(value: Any, default: int | None = None) -> int | None:  # noqa: ANN401
+def _int(value: Any, default: int | None = None) -> int | None:
     try:
         return default if value is None else int(round(float(value)))
     except (TypeError, ValueError):
         return default
 
 
-def _float(value: Any, default: float | None = None) -> float | None:  # noqa: ANN401
+def _float(value: Any, default: float | None = None) -> float | None:
     try:
         return default if value is None else float(value)
     except (TypeError, ValueError):
         return default
 
 
-def _latlng(value: Any) -> tuple[float | None, float | None]:  # noqa: ANN401
+def _latlng(value: Any) -> tuple[float | None, float | None]:
     if isinstance(value, list | tuple) and len(value) == 2:
         return _float(value[0]), _float(value[1])
     return None, None

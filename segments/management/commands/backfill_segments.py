@@ -33,7 +33,7 @@ class Stop(Exception):
 class Command(BaseCommand):
     help = "Backfill segment efforts and segment details within the Strava quota (one-time, continuous, or stats)."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001
+    def add_arguments(self, parser) -> None:
         parser.add_argument("--mode", choices=["one-time", "continuous", "stats"], default="one-time")
         parser.add_argument("--activities", type=int, default=100, help="most activities to fetch per run")
         parser.add_argument("--segments", type=int, default=100, help="most segment details to fetch per run")
@@ -41,7 +41,7 @@ class Command(BaseCommand):
         parser.add_argument("--max-runs", type=int, default=0, help="continuous: stop after this many runs (0 = never)")
         parser.add_argument("--athlete", default=None, help="only this athlete (Strava id or username)")
 
-    def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
+    def handle(self, *args, **options) -> None:
         self.athlete = athlete_from_option(options["athlete"]) if options["athlete"] else None
         if options["mode"] == "stats":
             self._stats()
@@ -72,7 +72,7 @@ class Command(BaseCommand):
         self._fetch_activities(activities)
         self._fetch_segments(segments)
 
-    def _progress(self, **kwargs):  # noqa: ANN003, ANN202
+    def _progress(self, **kwargs):
         return tqdm(disable=not sys.stderr.isatty(), **kwargs)
 
     def _check(self) -> None:
@@ -108,7 +108,7 @@ class Command(BaseCommand):
                 self.totals[f"segments {outcome}"] += 1
                 bar.update(1)
 
-    def _with_quota(self, work):  # noqa: ANN001, ANN202
+    def _with_quota(self, work):
         """Run one item; when the quota says "not before T", wait for T (Ctrl+C still stops) and retry it."""
         while True:
             try:

@@ -31,7 +31,7 @@ def sweep_path(root: Path) -> list[dict]:
     return results
 
 
-def _row(name: str, verdict) -> dict:  # noqa: ANN001
+def _row(name: str, verdict) -> dict:
     return {
         "file": name,
         "verdict": verdict.status,
@@ -45,11 +45,11 @@ def _row(name: str, verdict) -> dict:  # noqa: ANN001
 class Command(BaseCommand):
     help = "Classify activity files (eligible / junk / failed) without spending any API call."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001
+    def add_arguments(self, parser) -> None:
         parser.add_argument("path")
         parser.add_argument("--json", action="store_true")
 
-    def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
+    def handle(self, *args, **options) -> None:
         root = Path(options["path"])
         if not root.exists():
             raise CommandError(f"{root} does not exist")

@@ -24,7 +24,7 @@ from .sweep import sweep_path
 class Command(BaseCommand):
     help = "Upload every activity file under PATH to Strava for one athlete, then tidy the folder."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001
+    def add_arguments(self, parser) -> None:
         parser.add_argument("path")
         parser.add_argument("--athlete", required=True, help="Strava id or username")
         parser.add_argument("--no-wait", action="store_true", help="queue the files and leave them to the cluster")
@@ -33,7 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--report-dir", default=None,
                             help="a folder for the JSON and CSV reports (default: reports/ in the file storage)")
 
-    def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
+    def handle(self, *args, **options) -> None:
         root = Path(options["path"]).resolve()
         if not root.is_dir():
             raise CommandError(f"{root} is not a folder")
@@ -54,7 +54,7 @@ class Command(BaseCommand):
         self._summary(batch, Path(options["report_dir"]) if options["report_dir"] else None)
 
     # --- steps -----------------------------------------------------------------------------
-    def _progress(self, **kwargs):  # noqa: ANN003, ANN202
+    def _progress(self, **kwargs):
         return tqdm(disable=not sys.stderr.isatty(), **kwargs)
 
     def _ingest(self, root: Path, batch: UploadBatch) -> None:
@@ -136,7 +136,7 @@ class Command(BaseCommand):
         self.stopping = True
 
 
-def _parse(value: str):  # noqa: ANN202
+def _parse(value: str):
     from datetime import datetime
 
     return datetime.fromisoformat(value)

@@ -34,7 +34,7 @@ def _moment(value: str | None) -> datetime | None:
 class Command(StoppableCommand):
     help = "Fetch details (and with them every segment effort) for activities that lack them, at priority enrich."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001
+    def add_arguments(self, parser) -> None:
         parser.add_argument("--athlete", help="Strava id or username (default: every athlete)")
         parser.add_argument("--limit", type=int, default=None, help="at most this many activities")
         parser.add_argument("--ids", nargs="+", type=int, default=None, help="these Strava activity ids only")

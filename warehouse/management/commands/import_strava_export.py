@@ -17,7 +17,7 @@ from warehouse.strava_export import ExportError
 class Command(BaseCommand):
     help = "Create or fill an athlete's activities from Strava's export zip (activities.csv + files): zero API calls."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001
+    def add_arguments(self, parser) -> None:
         parser.add_argument("zip", help="the export archive (export_<id>.zip)")
         parser.add_argument("--athlete", required=True, help="Strava id or username")
         parser.add_argument("--no-routes", action="store_true", help="skip reading the activity files for routes")

@@ -18,7 +18,7 @@ from ._common import StoppableCommand
 class Command(StoppableCommand):
     help = "Pull activities for one athlete or every connected athlete, within the quota (priority pull)."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001
+    def add_arguments(self, parser) -> None:
         parser.add_argument("--athlete", help="Strava id or username (default: every connected athlete)")
         parser.add_argument("--full", action="store_true", help="walk the whole history again (refreshes every summary)")
         parser.add_argument("--no-wait", action="store_true", help="stop when the quota says wait, instead of waiting")
@@ -34,7 +34,7 @@ class Command(StoppableCommand):
                 break
             self._pull(athlete, full=options["full"], wait=not options["no_wait"])
 
-    def _pull(self, athlete: Any, *, full: bool, wait: bool) -> None:  # noqa: ANN401
+    def _pull(self, athlete: Any, *, full: bool, wait: bool) -> None:
         run = services.sync_run_open(kind=SyncRun.Kind.PULL, athlete_id=athlete.pk, trigger=SyncRun.Trigger.COMMAND,
                                      notes={"full": True} if full else None)
         bar = tqdm(desc=f"{athlete} pages", unit="page", disable=not sys.stderr.isatty(), file=sys.stderr)

@@ -12,11 +12,11 @@ from stravasync.strava import quota
 class Command(BaseCommand):
     help = "Show Strava API limits, usage, next resets and permits available now per priority."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001
+    def add_arguments(self, parser) -> None:
         parser.add_argument("--json", action="store_true", help="print JSON")
         parser.add_argument("--clear-inactive", action="store_true", help="the API subscription is back: resume calls")
 
-    def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
+    def handle(self, *args, **options) -> None:
         if options["clear_inactive"]:
             quota.clear_inactive()
         status = quota.quota_status()
