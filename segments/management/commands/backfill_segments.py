@@ -8,18 +8,17 @@ stats:      done and remaining, calls still needed and when the quota lets them 
 
 from __future__ import annotations
 
-import signal
-import sys
 import time
 from collections import Counter
 from datetime import datetime
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import CommandParser
 from django.db import close_old_connections
-from tqdm import tqdm
 
 from accounts.management.athletes import athlete_from_option
 from segments import selectors, services
+from stravasync.commands import StoppableCommand
 from stravasync.strava import quota
 from stravasync.strava.errors import RateLimited, StravaError, SubscriptionInactive
 from stravasync.strava.quota import Priority
@@ -30,10 +29,10 @@ class Stop(Exception):
     """The run cannot go on (Ctrl+C, or Strava's API subscription is inactive)."""
 
 
-class Command(BaseCommand):
+class Command(StoppableCommand):
     help = "Backfill segment efforts and segment details within the Strava quota (one-time, continuous, or stats)."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--mode", choices=["one-time", "continuous", "stats"], default="one-time")
         parser.add_argument("--activities", type=int, default=100, help="most activities to fetch per run")
         parser.add_argument("--segments", type=int, default=100, help="most segment details to fetch per run")
@@ -41,15 +40,12 @@ class Command(BaseCommand):
         parser.add_argument("--max-runs", type=int, default=0, help="continuous: stop after this many runs (0 = never)")
         parser.add_argument("--athlete", default=None, help="only this athlete (Strava id or username)")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         self.athlete = athlete_from_option(options["athlete"]) if options["athlete"] else None
         if options["mode"] == "stats":
             self._stats()
             return
-        self.stopping = False
         self.totals: Counter[str] = Counter()
-        signal.signal(signal.SIGINT, self._stop)
-        signal.signal(signal.SIGTERM, self._stop)
         runs = 0
         started = time.monotonic()
         while not self.stopping:
@@ -62,7 +58,7 @@ class Command(BaseCommand):
                     self.stdout.write(self.style.WARNING(str(reason)))
             if options["mode"] == "one-time" or (options["max_runs"] and runs >= options["max_runs"]):
                 break
-            self._sleep(options["interval"])
+            self.sleep(options["interval"])
         self._summary(runs, time.monotonic() - started)
 
     # --- one run -------------------------------------------------------------------------------
@@ -71,9 +67,6 @@ class Command(BaseCommand):
         self._store_free()
         self._fetch_activities(activities)
         self._fetch_segments(segments)
-
-    def _progress(self, **kwargs):
-        return tqdm(disable=not sys.stderr.isatty(), **kwargs)
 
     def _check(self) -> None:
         if self.stopping:
@@ -90,7 +83,7 @@ class Command(BaseCommand):
 
     def _fetch_activities(self, limit: int) -> None:
         ids = list(selectors.activities_to_backfill(athlete=self.athlete).values_list("pk", flat=True)[:limit])
-        with self._progress(total=len(ids), desc="activities", unit="activity") as bar:
+        with self.progress(total=len(ids), desc="activities", unit="activity") as bar:
             for pk in ids:
                 self._check()
                 done = self._with_quota(lambda pk=pk: services.activity_backfill(activity_id=pk))
@@ -99,7 +92,7 @@ class Command(BaseCommand):
 
     def _fetch_segments(self, limit: int) -> None:
         ids = list(selectors.segments_needing_details(athlete=self.athlete).values_list("pk", flat=True)[:limit])
-        with self._progress(total=len(ids), desc="segments", unit="segment") as bar:
+        with self.progress(total=len(ids), desc="segments", unit="segment") as bar:
             for pk in ids:
                 self._check()
                 outcome = self._with_quota(
@@ -127,11 +120,6 @@ class Command(BaseCommand):
         while quota.seconds_until(moment) > 0:
             self._check()
             time.sleep(min(1.0, max(0.05, quota.seconds_until(moment))))
-
-    def _sleep(self, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        while not self.stopping and time.monotonic() < deadline:
-            time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
 
     # --- output ----------------------------------------------------------------------------------
     def _stats(self) -> None:
@@ -166,12 +154,6 @@ class Command(BaseCommand):
         for key in sorted(self.totals):
             self.stdout.write(f"  {key:32} {self.totals[key]}")
         self._stats()
-
-    def _stop(self, signum: int, frame: object) -> None:
-        if self.stopping:
-            raise KeyboardInterrupt  # a second Ctrl+C: stop now
-        # Only a flag: the item in flight finishes and is stored, so a restart repeats no call.
-        self.stopping = True
 
 
 def _span(seconds: float) -> str:

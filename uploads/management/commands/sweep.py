@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from activityfiles import classify_bytes, classify_file, sniff_type
 from uploads.archives import iter_zip_members
@@ -45,11 +46,11 @@ def _row(name: str, verdict) -> dict:
 class Command(BaseCommand):
     help = "Classify activity files (eligible / junk / failed) without spending any API call."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path")
         parser.add_argument("--json", action="store_true")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         root = Path(options["path"])
         if not root.exists():
             raise CommandError(f"{root} does not exist")

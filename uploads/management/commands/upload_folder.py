@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import signal
-import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
+from django.core.management.base import CommandError, CommandParser
 
 from accounts.management.athletes import athlete_from_option
+from stravasync.commands import StoppableCommand
 from stravasync.strava import quota
 from uploads import selectors, services
 from uploads.folders import scan_folder, tidy_move, tidy_target
@@ -21,10 +20,10 @@ from uploads.models import Upload, UploadBatch
 from .sweep import sweep_path
 
 
-class Command(BaseCommand):
+class Command(StoppableCommand):
     help = "Upload every activity file under PATH to Strava for one athlete, then tidy the folder."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path")
         parser.add_argument("--athlete", required=True, help="Strava id or username")
         parser.add_argument("--no-wait", action="store_true", help="queue the files and leave them to the cluster")
@@ -33,7 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--report-dir", default=None,
                             help="a folder for the JSON and CSV reports (default: reports/ in the file storage)")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         root = Path(options["path"]).resolve()
         if not root.is_dir():
             raise CommandError(f"{root} is not a folder")
@@ -41,9 +40,6 @@ class Command(BaseCommand):
         if options["dry_run"]:
             self._dry_run(root)
             return
-        self.stopping = False
-        signal.signal(signal.SIGTERM, self._stop)
-        signal.signal(signal.SIGINT, self._stop)
 
         batch = services.batch_create(athlete=athlete, source=UploadBatch.Source.FOLDER, label=str(root))
         self._ingest(root, batch)
@@ -54,12 +50,9 @@ class Command(BaseCommand):
         self._summary(batch, Path(options["report_dir"]) if options["report_dir"] else None)
 
     # --- steps -----------------------------------------------------------------------------
-    def _progress(self, **kwargs):
-        return tqdm(disable=not sys.stderr.isatty(), **kwargs)
-
     def _ingest(self, root: Path, batch: UploadBatch) -> None:
         files = list(scan_folder(root))
-        with self._progress(total=len(files), desc="sweep", unit="file") as bar:
+        with self.progress(total=len(files), desc="sweep", unit="file") as bar:
             for path in files:
                 if self.stopping:
                     break
@@ -77,7 +70,7 @@ class Command(BaseCommand):
         """Work the queue here until every file has settled (the cluster may help; claims are atomic)."""
         pending = Upload.objects.filter(batch=batch).exclude(status__in=Upload.FINAL)
         total = pending.count()
-        with self._progress(total=total, desc="upload", unit="file") as bar:
+        with self.progress(total=total, desc="upload", unit="file") as bar:
             settled = 0
             while not self.stopping:
                 services.uploads_dispatch(inline=True)
@@ -102,7 +95,7 @@ class Command(BaseCommand):
         for source, status in Upload.objects.filter(batch=batch).values_list("source_path", "status"):
             if source:
                 statuses[source].append(status)
-        moved = defaultdict(int)
+        moved: dict[str, int] = defaultdict(int)
         for source, states in statuses.items():
             target = tidy_target(states)
             path = Path(source)
@@ -131,9 +124,6 @@ class Command(BaseCommand):
             self.stdout.write(f"{row['verdict']:9} {row['file']}  {row.get('reason') or ''}")
             totals[row["verdict"]] += 1
         self.stdout.write("dry run, no call made: " + ", ".join(f"{n} {v}" for v, n in sorted(totals.items())))
-
-    def _stop(self, signum: int, frame: object) -> None:
-        self.stopping = True
 
 
 def _parse(value: str):

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime, time
 from typing import Any
 
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from tqdm import tqdm
 
 from accounts.management.athletes import athlete_from_option
+from stravasync.commands import StoppableCommand
 from stravasync.strava.errors import RateLimited, StravaError, SubscriptionInactive
 from warehouse import selectors, services
 from warehouse.models import Activity, SyncRun
-
-from ._common import StoppableCommand
 
 
 def _moment(value: str | None) -> datetime | None:
@@ -34,7 +31,7 @@ def _moment(value: str | None) -> datetime | None:
 class Command(StoppableCommand):
     help = "Fetch details (and with them every segment effort) for activities that lack them, at priority enrich."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--athlete", help="Strava id or username (default: every athlete)")
         parser.add_argument("--limit", type=int, default=None, help="at most this many activities")
         parser.add_argument("--ids", nargs="+", type=int, default=None, help="these Strava activity ids only")
@@ -44,7 +41,6 @@ class Command(StoppableCommand):
         parser.add_argument("--no-wait", action="store_true", help="stop when the quota says wait, instead of waiting")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        self.catch_signals()
         athlete = athlete_from_option(options["athlete"]) if options["athlete"] else None
         after, before = _moment(options["after"]), _moment(options["before"])
         selection = dict(athlete_id=athlete.pk if athlete else None, strava_ids=options["ids"], after=after, before=before,
@@ -57,7 +53,7 @@ class Command(StoppableCommand):
                 "strava_id", flat=True))
             if missing:
                 self.stderr.write(f"not in the warehouse (pull first): {', '.join(map(str, sorted(missing)))}")
-        bar = tqdm(total=total, desc="details", unit="activity", disable=not sys.stderr.isatty(), file=sys.stderr)
+        bar = self.progress(total=total, desc="details", unit="activity")
         done = {"fetched": 0, "failed": 0, "calls": 0}
         error = ""
 

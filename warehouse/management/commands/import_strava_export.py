@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from accounts.management.athletes import athlete_from_option
@@ -17,7 +17,7 @@ from warehouse.strava_export import ExportError
 class Command(BaseCommand):
     help = "Create or fill an athlete's activities from Strava's export zip (activities.csv + files): zero API calls."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("zip", help="the export archive (export_<id>.zip)")
         parser.add_argument("--athlete", required=True, help="Strava id or username")
         parser.add_argument("--no-routes", action="store_true", help="skip reading the activity files for routes")

@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
-from tqdm import tqdm
+from django.core.management.base import CommandParser
 
 from accounts.management.athletes import athlete_from_option
+from stravasync.commands import StoppableCommand
 from stravasync.strava.errors import RateLimited, StravaError, SubscriptionInactive
 from warehouse import services
 from warehouse.models import SyncRun
-
-from ._common import StoppableCommand
 
 
 class Command(StoppableCommand):
     help = "Pull activities for one athlete or every connected athlete, within the quota (priority pull)."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--athlete", help="Strava id or username (default: every connected athlete)")
         parser.add_argument("--full", action="store_true", help="walk the whole history again (refreshes every summary)")
         parser.add_argument("--no-wait", action="store_true", help="stop when the quota says wait, instead of waiting")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        self.catch_signals()
         athletes = [athlete_from_option(options["athlete"])] if options["athlete"] else list(services.connected_athletes())
         if not athletes:
             self.stdout.write("No connected athlete.")
@@ -37,7 +34,7 @@ class Command(StoppableCommand):
     def _pull(self, athlete: Any, *, full: bool, wait: bool) -> None:
         run = services.sync_run_open(kind=SyncRun.Kind.PULL, athlete_id=athlete.pk, trigger=SyncRun.Trigger.COMMAND,
                                      notes={"full": True} if full else None)
-        bar = tqdm(desc=f"{athlete} pages", unit="page", disable=not sys.stderr.isatty(), file=sys.stderr)
+        bar = self.progress(desc=f"{athlete} pages", unit="page")
         def on_page(step: str, listed: int, upserted: services.UpsertResult) -> None:
             bar.update(1)
             bar.set_postfix(step=step, created=upserted.created, updated=upserted.updated)

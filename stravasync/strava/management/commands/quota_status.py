@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from stravasync.strava import quota
 
@@ -12,11 +13,11 @@ from stravasync.strava import quota
 class Command(BaseCommand):
     help = "Show Strava API limits, usage, next resets and permits available now per priority."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true", help="print JSON")
         parser.add_argument("--clear-inactive", action="store_true", help="the API subscription is back: resume calls")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if options["clear_inactive"]:
             quota.clear_inactive()
         status = quota.quota_status()
