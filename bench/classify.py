@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import fitparse  # noqa: E402 - after the path fix, so `uploads` imports from this checkout
+import fitparse  # noqa: E402 - after the path fix, so `activityfiles` imports from this checkout
 
 from activityfiles import classify_file  # noqa: E402
 
