@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from .models import Athlete, StravaToken
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 def athlete_for_user(*, user) -> Athlete | None:
@@ -23,6 +29,14 @@ def athlete_find(*, value: str) -> Athlete | None:
     if value.isdigit():
         query |= Q(strava_id=int(value))
     return Athlete.objects.filter(query).order_by("pk").first()
+
+
+def user_of_request(request: HttpRequest) -> User:
+    """The signed-in user, for views behind login_required; an anonymous visitor is refused."""
+    user = request.user
+    if not user.is_authenticated:
+        raise PermissionDenied("Sign in first")
+    return user
 
 
 def athlete_of_request(request) -> Athlete:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -12,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.selectors import athlete_of_request
+from accounts.selectors import athlete_of_request, user_of_request
 
 from . import selectors, services
 from .models import Upload, UploadBatch
@@ -22,13 +23,13 @@ def _uploads(request: HttpRequest) -> QuerySet[Upload]:
     """Staff may open any file from the admin; an athlete only their own."""
     if request.user.is_staff:
         return Upload.objects.all()
-    return Upload.objects.filter(athlete__user=request.user)
+    return Upload.objects.filter(athlete__user=user_of_request(request))
 
 
 def _batches(request: HttpRequest) -> QuerySet[UploadBatch]:
     if request.user.is_staff:
         return UploadBatch.objects.all()
-    return UploadBatch.objects.filter(athlete__user=request.user)
+    return UploadBatch.objects.filter(athlete__user=user_of_request(request))
 
 
 @login_required
@@ -68,7 +69,10 @@ def batch_add_files(request: HttpRequest, pk: int) -> JsonResponse:
     results = []
     for uploaded in files:
         try:
-            created = services.upload_ingest(batch=batch, name=uploaded.name, stream=uploaded)
+            name = uploaded.name
+            if not name:  # never: Django's multipart parser drops a file part that has no file name
+                raise BadRequest("a file without a name")
+            created = services.upload_ingest(batch=batch, name=name, stream=uploaded)
         except OSError as exc:
             results.append({"file": uploaded.name, "status": "failed", "reason": f"could not be stored: {exc}"})
             continue
@@ -80,13 +84,13 @@ def batch_add_files(request: HttpRequest, pk: int) -> JsonResponse:
 
 @login_required
 def batch_page(request: HttpRequest, pk: int) -> HttpResponse:
-    batch = get_object_or_404(UploadBatch.objects.filter(athlete__user=request.user), pk=pk)
+    batch = get_object_or_404(UploadBatch.objects.filter(athlete__user=user_of_request(request)), pk=pk)
     return render(request, "uploads/batch.html", {"batch": batch, "status": selectors.batch_status(batch=batch)})
 
 
 @login_required
 def batch_status(request: HttpRequest, pk: int) -> JsonResponse:
-    batch = get_object_or_404(UploadBatch.objects.filter(athlete__user=request.user), pk=pk)
+    batch = get_object_or_404(UploadBatch.objects.filter(athlete__user=user_of_request(request)), pk=pk)
     return JsonResponse(selectors.batch_status(batch=batch))
 
 
@@ -111,7 +115,7 @@ def history(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def retry(request: HttpRequest, pk: int) -> HttpResponse:
-    upload = get_object_or_404(Upload.objects.filter(athlete__user=request.user), pk=pk)
+    upload = get_object_or_404(Upload.objects.filter(athlete__user=user_of_request(request)), pk=pk)
     if services.upload_retry(upload=upload):
         messages.success(request, f"{upload.display_name} is queued again.")
     else:
@@ -131,7 +135,7 @@ def retry_all_failed(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def delete(request: HttpRequest, pk: int) -> HttpResponse:
-    upload = get_object_or_404(Upload.objects.filter(athlete__user=request.user), pk=pk)
+    upload = get_object_or_404(Upload.objects.filter(athlete__user=user_of_request(request)), pk=pk)
     if services.upload_delete(upload=upload):
         messages.success(request, f"{upload.display_name} and its stored file were deleted.")
     else:
@@ -142,14 +146,15 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def download(request: HttpRequest, pk: int) -> FileResponse:
     upload = get_object_or_404(_uploads(request), pk=pk)
-    if not upload.file:
+    stored_name = upload.file.name  # what `if upload.file` tests: a FieldFile is truthy when it has a name
+    if not stored_name:
         raise Http404("No stored file")
     # Streamed from the storage (local disk or a bucket), whichever machine stored it. A bucket
     # opens lazily, so a missing file is asked about first: a 404, not an error mid-stream.
     storage = upload.file.storage
-    if not storage.exists(upload.file.name):
+    if not storage.exists(stored_name):
         raise Http404("The stored file is missing")
-    return FileResponse(storage.open(upload.file.name, "rb"), as_attachment=True, filename=upload.display_name)
+    return FileResponse(storage.open(stored_name, "rb"), as_attachment=True, filename=upload.display_name)
 
 
 @login_required

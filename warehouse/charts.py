@@ -67,7 +67,7 @@ def stacked_bars(labels: Sequence[str], series: Sequence[tuple[str, Sequence[flo
         parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" class="axis" text-anchor="end">{escape(_fmt(value))}</text>')
     for i, label in enumerate(labels):
         x = left + i * slot + (slot - bar_w) / 2
-        base = top + plot_h
+        base: float = top + plot_h
         for name, values in series:
             value = values[i]
             if value <= 0:

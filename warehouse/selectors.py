@@ -9,10 +9,10 @@ import csv
 import io
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
@@ -137,7 +137,19 @@ def sports_for(*, athlete: Athlete) -> list[str]:
 
 
 # --- stats (from the rollups) -------------------------------------------------------------------------
-def _metric_value(row: dict[str, Any], metric: str) -> float:
+class RollupRow(TypedDict):
+    """One rollup as `.values()` of these fields gives it (the stats read no other columns)."""
+
+    start: date
+    sport_type: str
+    count: int
+    distance: float
+    moving_time: int
+    elapsed_time: int
+    elevation_gain: float
+
+
+def _metric_value(row: Mapping[str, Any], metric: str) -> float:
     if metric == "distance":
         return row["distance"] / 1000.0
     if metric == "moving_time":
@@ -152,7 +164,7 @@ def stats_years(*, athlete: Athlete) -> list[int]:
     return sorted({d.year for d in starts}, reverse=True)
 
 
-def _rows(athlete: Athlete, period: str, start: date, end: date) -> list[dict[str, Any]]:
+def _rows(athlete: Athlete, period: str, start: date, end: date) -> list[RollupRow]:
     return list(
         Rollup.objects.filter(athlete=athlete, period=period, start__gte=start, start__lt=end)
         .values("start", "sport_type", "count", "distance", "moving_time", "elapsed_time", "elevation_gain")
@@ -160,7 +172,7 @@ def _rows(athlete: Athlete, period: str, start: date, end: date) -> list[dict[st
     )
 
 
-def _table(rows: list[dict[str, Any]], labels: list[date], sports: list[str]) -> list[dict[str, Any]]:
+def _table(rows: Sequence[Mapping[str, Any]], labels: list[date], sports: list[str]) -> list[dict[str, Any]]:
     """One row per period: totals per sport and overall, every metric."""
     by_key = {(r["start"], r["sport_type"]): r for r in rows}
     table = []
@@ -228,7 +240,7 @@ def stats_years_compared(*, athlete: Athlete, metric: str = "distance") -> dict[
     return {"years": years, "sports": sports, "table": table, "cumulative": cumulative}
 
 
-def _sports_in(rows: list[dict[str, Any]]) -> list[str]:
+def _sports_in(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     totals: dict[str, float] = defaultdict(float)
     for row in rows:
         totals[row["sport_type"]] += row["count"]

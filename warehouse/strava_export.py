@@ -194,8 +194,8 @@ def map_columns(header: list[str]) -> ColumnMap:
     english = sum(1 for n in names if n in ENGLISH_COLUMNS)
     language = "de" if german > english else "en" if english else "unknown"
     occurrences: dict[str, list[int]] = {}
-    for position, english_name in enumerate(ENGLISH_COLUMNS):
-        occurrences.setdefault(english_name, []).append(position)
+    for position, column in enumerate(ENGLISH_COLUMNS):
+        occurrences.setdefault(column, []).append(position)
     seen: dict[str, int] = {}
     positions: dict[str, int] = {}
     unnamed: list[int] = []

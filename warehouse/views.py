@@ -108,7 +108,7 @@ def activity_json(request: HttpRequest, strava_id: int) -> JsonResponse:
 
 
 @login_required
-def export(request: HttpRequest, fmt: str) -> HttpResponse:
+def export(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
     if fmt not in ("csv", "json"):
         raise Http404("Exports are CSV or JSON")
     athlete = athlete_of_request(request)
@@ -129,7 +129,8 @@ def stats(request: HttpRequest) -> HttpResponse:
     years = selectors.stats_years(athlete=athlete)
     year_param = request.GET.get("year") or ""
     year = int(year_param) if year_param.isdigit() else (years[0] if years else timezone.now().year)
-    metric = request.GET.get("metric") if request.GET.get("metric") in selectors.METRICS else "distance"
+    metric_param = request.GET.get("metric") or ""
+    metric = metric_param if metric_param in selectors.METRICS else "distance"
     label, unit = selectors.METRICS[metric]
     weekly = selectors.stats_weekly(athlete=athlete, year=year)
     monthly = selectors.stats_monthly(athlete=athlete, year=year)

@@ -30,7 +30,7 @@ def dispatch_tick() -> dict[str, int]:
     return done
 
 
-def permits_hand_out(
+def permits_hand_out[A](
     *,
     ready: QuerySet,
     wanted: int,
@@ -38,8 +38,8 @@ def permits_hand_out(
     priority: Priority,
     fair_key: str | None,
     order_by: Sequence[str],
-    claim: Callable[[int], object | None],
-    run: Callable[[object, dict], object],
+    claim: Callable[[int], A | None],
+    run: Callable[[A, dict], object],
     task: str,
     label: str,
     inline: bool = False,

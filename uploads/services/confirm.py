@@ -91,12 +91,23 @@ def _confirm_athlete(athlete_id: int, uploads: list[Upload], now: datetime) -> i
 
 
 def _confirm_by_listing(client: StravaClient, uploads: list[Upload]) -> list[Upload]:
-    """List the athlete's activities around the files' start times; return those not found."""
-    by_upload_id = {u.strava_upload_id: u for u in uploads if u.strava_upload_id}
-    by_external_id = {u.external_id: u for u in uploads}
+    """List the athlete's activities around the files' start times; return those not found.
+
+    Every upload must have a start time (the caller lists only those), and the client must
+    be an athlete's: the listed pages are stored under that athlete.
+    """
+    athlete_id = client.athlete_id
+    if athlete_id is None:
+        raise ValueError("confirming uploads by listing needs a client for one athlete")
+    timed = [(u, u.start_time) for u in uploads if u.start_time is not None]
+    if len(timed) != len(uploads):
+        raise ValueError("confirming uploads by listing needs uploads with a start time")
+    # Keyed by what the activity JSON may hold, null included, so its ids are looked up as they are.
+    by_upload_id: dict[int | None, Upload] = {u.strava_upload_id: u for u in uploads if u.strava_upload_id}
+    by_external_id: dict[str | None, Upload] = {u.external_id: u for u in uploads}
     margin = timedelta(hours=12)
-    after = int((min(u.start_time for u in uploads) - margin).timestamp())
-    before = int((max(u.start_time for u in uploads) + margin).timestamp())
+    after = int((min(start for _, start in timed) - margin).timestamp())
+    before = int((max(start for _, start in timed) + margin).timestamp())
     settled: set[int] = set()
     listed: list[dict] = []
     page = 1
@@ -113,15 +124,15 @@ def _confirm_by_listing(client: StravaClient, uploads: list[Upload]) -> list[Upl
             break
         page += 1
     # The pages are paid for: the warehouse keeps them (a bulk upsert, no extra call).
-    activities_upsert(athlete_id=client.athlete_id, summaries=listed)
+    activities_upsert(athlete_id=athlete_id, summaries=listed)
     # An upload missing from the list whose start time matches a listed activity is what
     # Strava will call a duplicate of it: settled now, without a status call.
     starts = [(_parse_start(a.get("start_date")), a["id"]) for a in listed if a.get("start_date")]
     tolerance = timedelta(seconds=DUPLICATE_START_TOLERANCE)
-    for upload in uploads:
+    for upload, upload_start in timed:
         if upload.pk in settled:
             continue
-        match = next((aid for start, aid in starts if start and abs(start - upload.start_time) <= tolerance), None)
+        match = next((aid for start, aid in starts if start and abs(start - upload_start) <= tolerance), None)
         if match is not None and upload_transition(
             upload_id=upload.pk, to=S.DUPLICATE, expect=[S.PROCESSING], duplicate_of_activity=match,
             reason=f"Strava already has an activity starting at the same time (activity {match})",

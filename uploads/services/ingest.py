@@ -130,9 +130,10 @@ def _ingest_file(batch: UploadBatch, name: str, tmp: Path, size: int, sha: str, 
 
 def upload_reclassify(*, upload: Upload) -> Upload:
     """Sweep a stored file again (after a classifier fix) and re-queue it if now eligible."""
-    if not upload.file or not upload_transition(upload_id=upload.pk, to=S.RECEIVED, reason="re-classify"):
+    stored_name = upload.file.name  # what `if upload.file` tests: a FieldFile is truthy when it has a name
+    if not stored_name or not upload_transition(upload_id=upload.pk, to=S.RECEIVED, reason="re-classify"):
         return upload
-    verdict = stored_file_classify(upload.file.name)
+    verdict = stored_file_classify(stored_name)
     Upload.objects.filter(pk=upload.pk).update(
         data_type=verdict.data_type or "", file_type=(verdict.file_type or "")[:40], start_time=verdict.start_time
     )

@@ -85,7 +85,8 @@ def upload_post(*, upload_id: int, grant: dict | None = None) -> None:
         if permit is not None:
             quota.release(permit, 1, kind=Kind.WRITE)
         return
-    if not upload.file or not upload.file.storage.exists(upload.file.name):
+    stored_name = upload.file.name  # what `if upload.file` tests: a FieldFile is truthy when it has a name
+    if not stored_name or not upload.file.storage.exists(stored_name):
         upload_transition(upload_id=upload.pk, to=S.FAILED, reason="the stored file is missing")
         return
     # Set before the call: if we die after Strava accepted it, the retry knows a POST may exist.

@@ -86,8 +86,9 @@ def strava_export_import(
     (segment efforts, splits). The backfill is marked done: the export holds the history.
     """
     result = ImportResult()
+    source = path if isinstance(path, str | Path) else path.name  # an opened file: the name it was opened by
     run = sync_run_open(kind=SyncRun.Kind.IMPORT, athlete_id=athlete_id, trigger=trigger,
-                        notes={"file": Path(getattr(path, "name", path)).name})
+                        notes={"file": Path(source).name})
     result.run_id = run.pk
     try:
         with zipfile.ZipFile(path) as archive:

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from stravasync.strava.errors import (
@@ -30,7 +30,9 @@ def sync_state_for(*, athlete_id: int) -> SyncState:
 def sync_run_open(*, kind: str, athlete_id: int | None, trigger: str, notes: dict | None = None) -> SyncRun:
     """A run for the audit log; the dispatcher keeps one open per athlete and kind across its tasks."""
     if trigger == SyncRun.Trigger.DISPATCHER:
-        run = SyncRun.objects.filter(kind=kind, athlete_id=athlete_id, trigger=trigger, finished_at__isnull=True).first()
+        # A run of no athlete is matched with IS NULL, as Django turns `athlete_id=None` into anyway.
+        owner = Q(athlete_id=athlete_id) if athlete_id is not None else Q(athlete__isnull=True)
+        run = SyncRun.objects.filter(owner, kind=kind, trigger=trigger, finished_at__isnull=True).first()
         if run is not None:
             return run
     return SyncRun.objects.create(kind=kind, athlete_id=athlete_id, trigger=trigger, notes=notes or {})

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connections, router, transaction
-from django.db.models import DateField, DateTimeField, JSONField, Q
+from django.db.models import DateField, DateTimeField, Field, ForeignObjectRel, JSONField, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -126,7 +126,9 @@ def summary_columns(data: dict[str, Any]) -> dict[str, Any]:
 def detail_columns(data: dict[str, Any]) -> dict[str, Any]:
     """Summary columns plus what only a DetailedActivity carries."""
     columns = summary_columns(data)
-    gear = data.get("gear") if isinstance(data.get("gear"), dict) else {}
+    gear = data.get("gear")
+    if not isinstance(gear, dict):
+        gear = {}
     columns.update(
         description=str(data.get("description") or ""),
         calories=_float(data.get("calories")),
@@ -232,6 +234,14 @@ def _upsert_chunk(athlete_id: int, summaries: list[dict[str, Any]]) -> UpsertRes
     return result
 
 
+def _column(field: Field[Any, Any] | ForeignObjectRel) -> str:
+    """A field's own column; Django calls a field concrete when it has one, so concrete fields always do."""
+    column = field.column if isinstance(field, Field) else None
+    if column is None:
+        raise ValueError(f"Activity.{field.name} has no column of its own")
+    return column
+
+
 def _write_upsert(rows: list[dict[str, Any]], *, update: list[str]) -> None:
     """INSERT ... ON CONFLICT (strava_id) DO UPDATE, sent with executemany (SQLite and PostgreSQL alike).
 
@@ -244,9 +254,9 @@ def _write_upsert(rows: list[dict[str, Any]], *, update: list[str]) -> None:
     defaults = {f.attname: f.get_default() for f in fields}
     adapt = [f if isinstance(f, JSONField | DateTimeField | DateField) else None for f in fields]
     quote = connection.ops.quote_name
-    table, columns = quote(Activity._meta.db_table), ", ".join(quote(f.column) for f in fields)
+    table, columns = quote(Activity._meta.db_table), ", ".join(quote(_column(f)) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
-    updates = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in (Activity._meta.get_field(n).column for n in update))
+    updates = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in (_column(Activity._meta.get_field(n)) for n in update))
     # Only the model's own table and column names, quoted; every value travels as a parameter.
     sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT ({quote('strava_id')}) DO UPDATE SET {updates}"  # noqa: S608
     params = []

@@ -13,7 +13,7 @@ PACE_SPORTS = {"Run", "TrailRun", "VirtualRun", "Walk", "Hike", "Snowshoe"}
 
 
 @register.filter
-def duration(seconds: int | float | None) -> str:
+def duration(seconds: int | float | str | None) -> str:  # a template may hand over "" for a missing value
     """3725 -> "1:02:05"; 65 -> "1:05"."""
     if seconds is None or seconds == "":
         return ""
@@ -24,7 +24,7 @@ def duration(seconds: int | float | None) -> str:
 
 
 @register.filter
-def km(metres: float | None, digits: int = 1) -> str:
+def km(metres: float | str | None, digits: int = 1) -> str:
     if metres is None or metres == "":
         return ""
     return f"{float(metres) / 1000:,.{int(digits)}f} km"
