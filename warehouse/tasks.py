@@ -5,7 +5,6 @@ from __future__ import annotations
 from stravasync.strava.errors import StravaError
 
 from . import services
-from .imports import export_import_stored
 from .models import SyncRun
 from .strava_export import ExportError
 
@@ -41,7 +40,7 @@ def enrich_athlete(athlete_id: int, limit: int | None = None) -> dict:
 def import_export(athlete_id: int, name: str) -> dict:
     """Import an uploaded export zip by its storage name (no call); the archive is deleted after."""
     try:
-        result = export_import_stored(athlete_id=athlete_id, name=name, trigger=SyncRun.Trigger.WEB)
+        result = services.export_import_stored(athlete_id=athlete_id, name=name, trigger=SyncRun.Trigger.WEB)
     except ExportError as exc:
         return {"error": str(exc)}
     return {"created": result.created, "filled": result.filled, "skipped": result.skipped}

@@ -16,9 +16,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.selectors import athlete_of_request
 
-from . import charts, selectors
+from . import charts, selectors, services
 from .forms import ExportUploadForm, FilterForm
-from .imports import export_store
 from .models import Activity, SyncRun, SyncState
 from .routes import polyline_decode, route_drawing
 from .signals import efforts_reader
@@ -171,16 +170,12 @@ def sync_now(request: HttpRequest) -> HttpResponse:
 @login_required
 def import_page(request: HttpRequest) -> HttpResponse:
     """Upload Strava's export zip; it is imported in the background with no API call."""
-    from django_q.tasks import async_task
-
     athlete = athlete_of_request(request)
     form = ExportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         uploaded = form.cleaned_data["archive"]
-        name = export_store(athlete_id=athlete.pk, archive=uploaded)
+        services.export_import_request(athlete_id=athlete.pk, archive=uploaded)
         uploaded.close()
-        async_task("warehouse.tasks.import_export", athlete.pk, name, task_name=f"import export {athlete.pk}",
-                   group="warehouse")
         messages.success(request, f"{uploaded.name} received: it is being imported (no Strava call is spent).")
         return redirect("warehouse:import")
     runs = SyncRun.objects.filter(athlete=athlete, kind=SyncRun.Kind.IMPORT).order_by("-started_at")[:10]

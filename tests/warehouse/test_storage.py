@@ -11,13 +11,14 @@ pytestmark = pytest.mark.django_db
 
 
 def test_an_export_uploaded_with_files_off_disk_is_imported_and_removed_from_the_store(
-    client, alice, export_zip, off_disk_storage, settings
+    client, alice, export_zip, off_disk_storage, settings, django_capture_on_commit_callbacks
 ):
     from warehouse.models import Activity, SyncRun
 
     client.force_login(alice.user)
-    with open(export_zip(), "rb") as fh:
+    with open(export_zip(), "rb") as fh, django_capture_on_commit_callbacks(execute=True) as queued:
         response = client.post(reverse("warehouse:import"), {"archive": fh})
+    assert len(queued) == 1  # the import task, queued once the request's transaction committed
 
     assert response.status_code == 302
     assert Activity.objects.filter(athlete=alice).count() == 84  # tasks run inline in tests

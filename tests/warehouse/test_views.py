@@ -177,12 +177,14 @@ def test_pull_now_makes_the_athlete_due_at_the_next_tick(alice_client, alice):
     assert alice_client.get(reverse("warehouse:sync")).status_code == 405
 
 
-def test_an_export_uploaded_on_the_import_page_is_imported_and_the_archive_removed(alice_client, alice, export_zip):
+def test_an_export_uploaded_on_the_import_page_is_imported_and_the_archive_removed(
+    alice_client, alice, export_zip, django_capture_on_commit_callbacks
+):
     from django.core.files.storage import default_storage
 
     from warehouse.models import Activity, SyncRun
 
-    with open(export_zip(), "rb") as fh:
+    with open(export_zip(), "rb") as fh, django_capture_on_commit_callbacks(execute=True):
         response = alice_client.post(reverse("warehouse:import"), {"archive": fh})
     assert response.status_code == 302
     assert Activity.objects.filter(athlete=alice).count() == 84  # tasks run inline in tests

@@ -22,7 +22,7 @@ from .dispatch import (
     sync_states_ensure,
 )
 from .enrich import activities_enrich, activity_claim, activity_enrich, activity_release
-from .export_import import ImportResult, strava_export_import
+from .export_import import ImportResult, export_import_request, export_import_stored, strava_export_import
 from .pull import PullResult, activities_pull, next_pull_slot
 from .runs import sync_run_book, sync_run_finish, sync_run_open, sync_state_for
 from .store import (
@@ -46,6 +46,8 @@ __all__ = [
     "activity_release",
     "activity_store_detail",
     "connected_athletes",
+    "export_import_request",
+    "export_import_stored",
     "detail_columns",
     "enrich_claimed",
     "enrich_dispatch",

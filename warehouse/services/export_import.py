@@ -1,22 +1,59 @@
-"""Import of Strava's bulk-export zip (`activities.csv` + files): the warehouse seeded with zero API calls."""
+"""Import of Strava's bulk-export zip (`activities.csv` + files): the warehouse seeded with zero API calls.
+
+A zip given on the web is kept in the file storage and the task gets its storage name, never a
+local path: the worker may run on another machine. The task deletes it when done.
+"""
 
 from __future__ import annotations
 
+import uuid
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from warehouse import strava_export
 from warehouse.models import Activity, SyncRun, SyncState
 from warehouse.routes import polyline_encode, route_from_file, thin
 from warehouse.services.runs import sync_run_finish, sync_run_open, sync_state_for
 from warehouse.services.store import UPSERT_CHUNK, rollups_refresh
+
+
+# --- a zip given on the web -----------------------------------------------------------------------------
+def export_import_request(*, athlete_id: int, archive: File) -> str:
+    """Store an uploaded export zip and queue its import (once the request's transaction commits).
+
+    Returns the storage name the task receives.
+    """
+    name = default_storage.save(f"imports/{athlete_id}/{timezone.now():%Y%m%d}-{uuid.uuid4().hex[:8]}.zip", archive)
+    transaction.on_commit(partial(async_task, "warehouse.tasks.import_export", athlete_id, name,
+                                  task_name=f"import export {athlete_id}", group="warehouse"))
+    return name
+
+
+def export_import_stored(*, athlete_id: int, name: str, trigger: str = SyncRun.Trigger.WEB) -> ImportResult:
+    """Import a stored export zip (no API call), then delete it: its activities are stored."""
+    try:
+        stored = default_storage.open(name, "rb")
+    except (OSError, SuspiciousFileOperation) as exc:
+        # SuspiciousFileOperation: a name outside the storage (a local path queued by an older version).
+        raise strava_export.ExportError(f"the stored export {name} is missing") from exc
+    try:
+        # zipfile reads a seekable file object as well as a path: a bucket's file is one.
+        with stored:
+            return strava_export_import(athlete_id=athlete_id, path=stored, trigger=trigger)
+    finally:
+        default_storage.delete(name)
 
 
 # --- Strava's bulk export -----------------------------------------------------------------------------
@@ -72,7 +109,7 @@ def _manual_detail(strava_id: int, columns: dict[str, Any]) -> dict[str, Any]:
 def strava_export_import(
     *,
     athlete_id: int,
-    path: str | Path | IO[bytes],  # a local path, or an opened stored file (warehouse.imports)
+    path: str | Path | IO[bytes],  # a local path, or an opened stored file (export_import_stored)
     routes: bool = True,
     trigger: str = SyncRun.Trigger.COMMAND,
     on_progress: Callable[[str, int, int], None] | None = None,
