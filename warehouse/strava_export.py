@@ -109,6 +109,10 @@ REQUIRED = ("activity_id", "activity_date", "activity_type")
 # Strava's display names of sport types where removing spaces and hyphens is not enough, and
 # German display names. Anything else: spaces and hyphens removed ("Virtual Ride" -> "VirtualRide").
 SPORT_NAMES = {
+    "Football (Soccer)": "Soccer",
+    "Soccer": "Soccer",
+    "Canoe": "Canoeing",
+    "Kayak": "Kayaking",
     "E-Bike Ride": "EBikeRide",
     "E-Mountain Bike Ride": "EMountainBikeRide",
     "Rock Climb": "RockClimbing",
@@ -304,7 +308,11 @@ def sport_type_of(display: str) -> tuple[str, bool]:
     if name in SPORT_NAMES:
         return SPORT_NAMES[name], True
     squashed = re.sub(r"[\s\-]+", "", name)
-    return squashed[:40], squashed in KNOWN_SPORTS
+    if squashed in KNOWN_SPORTS:
+        return squashed, True
+    # Not a type we know: kept as Strava wrote it (and reported), never squashed into a type
+    # that does not exist; enrichment replaces it with Strava's own sport_type.
+    return name[:40], False
 
 
 @dataclass

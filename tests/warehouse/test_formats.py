@@ -50,7 +50,10 @@ def test_sport_types_from_displayed_names_english_and_german():
     assert sport_type_of("Virtual Ride") == ("VirtualRide", True)
     assert sport_type_of("E-Bike Ride") == ("EBikeRide", True)
     assert sport_type_of("Radfahrt") == ("Ride", True)
-    assert sport_type_of("Underwater Basket Weaving") == ("UnderwaterBasketWeaving", False)
+    assert sport_type_of("Football (Soccer)") == ("Soccer", True)
+    assert sport_type_of("Canoe") == ("Canoeing", True)
+    # Unknown: reported as written, never squashed into a type Strava does not have.
+    assert sport_type_of("Underwater Basket Weaving") == ("Underwater Basket Weaving", False)
 
 
 def test_columns_are_named_by_occurrence_so_both_distances_are_kept():

@@ -164,6 +164,26 @@ def test_an_unknown_extra_column_is_reported_and_a_bad_row_is_skipped_with_its_l
 
 
 @pytest.mark.django_db
+def test_displayed_sport_names_become_stravas_types_and_unknown_ones_are_reported_as_written(alice, export_zip, rows):
+    from warehouse.models import Activity
+    from warehouse.services import strava_export_import
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(rows[0])
+    named = {"Football (Soccer)": rows[1], "Underwater Basket Weaving": rows[2]}
+    for display, values in named.items():
+        writer.writerow([display if i == 3 else v for i, v in enumerate(values)])
+
+    result = strava_export_import(athlete_id=alice.pk, path=export_zip(csv_bytes=out.getvalue().encode()))
+
+    soccer, weaving = (Activity.objects.get(strava_id=int(values[0])) for values in named.values())
+    assert soccer.sport_type == "Soccer"
+    assert weaving.sport_type == "Underwater Basket Weaving"
+    assert result.unknown_sports == {"Underwater Basket Weaving": 1}
+
+
+@pytest.mark.django_db
 def test_a_zip_that_is_not_an_export_is_refused_clearly(alice, tmp_path):
     import zipfile
 
