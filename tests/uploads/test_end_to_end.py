@@ -139,3 +139,42 @@ def test_dry_run_classifies_without_a_single_call(sim_connected_athlete, tmp_pat
     assert not Upload.objects.exists()
     assert SimRequestLog.objects.count() == 0
     assert (folder / "device").is_dir()  # nothing moved
+
+
+def test_a_post_that_timed_out_after_strava_created_the_activity_settles_done_with_that_activity(
+    sim_connected_athlete, settings
+):
+    """The client gave up, the simulator went on: the retry hears "duplicate of N", and N is our own."""
+    import time
+
+    from sandbox.models import SimActivity, SimUpload
+    from sandbox.services import sim_config_update
+    from tests.uploads.conftest import ACTIVITY_FIT
+    from uploads import services
+
+    settings.STRAVA_HTTP_TIMEOUT, settings.STRAVA_MAX_RETRIES = 0.5, 0
+    settings.SANDBOX_UPLOAD_DELAY, settings.UPLOADS_CONFIRM_DELAY, settings.UPLOADS_CONFIRM_MAX_WAIT = 0, 0, 0
+    athlete = sim_connected_athlete(firstname="Timeout")
+    batch = services.batch_create(athlete=athlete, source="web")
+    with open(ACTIVITY_FIT, "rb") as stream:
+        (upload,) = services.upload_ingest(batch=batch, name=ACTIVITY_FIT.name, stream=stream)
+
+    sim_config_update(slow_rate=1.0, slow_seconds=2.0)
+    services.uploads_dispatch(inline=True)
+    upload.refresh_from_db()
+    assert upload.status == "queued" and upload.reason.startswith("will retry"), upload.reason
+    deadline = time.monotonic() + 30  # the simulator finishes the request the client gave up on
+    while not SimUpload.objects.filter(athlete_id=athlete.strava_id).exists():
+        assert time.monotonic() < deadline, "the timed-out POST never reached the simulator"
+        time.sleep(0.05)
+    sim_config_update(slow_rate=0.0)
+    Upload.objects.filter(pk=upload.pk).update(next_attempt_at=None)
+
+    services.uploads_dispatch(inline=True)
+    services.uploads_confirm()
+
+    upload.refresh_from_db()
+    (activity,) = SimActivity.objects.filter(athlete_id=athlete.strava_id)
+    assert (upload.status, upload.activity_id, upload.duplicate_of_activity) == ("done", activity.pk, None)
+    assert activity.external_id == upload.external_id
+    assert SimUpload.objects.filter(athlete_id=athlete.strava_id).count() == 2  # the file reached Strava twice

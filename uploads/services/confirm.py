@@ -70,13 +70,17 @@ def _confirm_athlete(athlete_id: int, uploads: list[Upload], now: datetime) -> i
     try:
         listable = [u for u in uploads if u.start_time and not u.next_attempt_at]
         unsettled = [u for u in uploads if u not in listable]
-        if len(listable) >= 2:
+        # One list call is cheaper than two status calls, and the only way to see whether a file
+        # posted more than once (a timeout, a killed worker) already has the activity our earlier
+        # POST created: it carries our external_id, where a status call says "duplicate of it".
+        listing = len(listable) >= 2 or any(u.duplicate_of_activity or u.attempts > 1 for u in listable)
+        if listing:
             unsettled += _confirm_by_listing(client, listable)
         else:
             unsettled += listable
         fallback_after = timedelta(seconds=settings.UPLOADS_CONFIRM_FALLBACK)
         for upload in unsettled:
-            listed_once = len(listable) >= 2 and upload in listable
+            listed_once = listing and upload in listable
             if listed_once and upload.posted_at and now - upload.posted_at < fallback_after:
                 # Not in the list yet: maybe still processing, or refused. Ask by id later.
                 Upload.objects.filter(pk=upload.pk).update(next_attempt_at=upload.posted_at + fallback_after)
@@ -117,7 +121,7 @@ def _confirm_by_listing(client: StravaClient, uploads: list[Upload]) -> list[Upl
             upload = by_upload_id.get(activity.get("upload_id")) or by_external_id.get(activity.get("external_id"))
             if upload is not None and upload.pk not in settled:
                 if upload_transition(upload_id=upload.pk, to=S.DONE, expect=[S.PROCESSING], reason="",
-                                     activity_id=activity["id"]):
+                                     activity_id=activity["id"], duplicate_of_activity=None):
                     settled.add(upload.pk)
         listed += activities
         if len(activities) < 200 or len(settled) == len(uploads):

@@ -24,6 +24,7 @@ from stravasync.strava.errors import (
     Unauthorized,
 )
 from stravasync.strava.quota import Grant, Kind, Priority
+from warehouse.models import Activity
 
 from ..models import Upload
 from .states import S, calls_book, upload_transition
@@ -141,8 +142,7 @@ def upload_apply_strava(upload: Upload, payload: dict, *, posting: bool) -> None
     if error:
         dup = duplicate_of(error)
         if dup is not None:
-            upload_transition(upload_id=upload.pk, to=S.DUPLICATE, reason=error, duplicate_of_activity=dup,
-                              strava_upload_id=upload_id)
+            _settle_duplicate_answer(upload, activity_id=dup, error=error, strava_upload_id=upload_id, posting=posting)
         else:
             upload_transition(upload_id=upload.pk, to=S.FAILED, reason=error, strava_upload_id=upload_id)
     elif payload.get("activity_id"):
@@ -156,6 +156,29 @@ def upload_apply_strava(upload: Upload, payload: dict, *, posting: bool) -> None
     else:
         # Still processing: ask again later, never faster than once a second.
         Upload.objects.filter(pk=upload.pk).update(next_attempt_at=timezone.now() + timedelta(seconds=2))
+
+
+def _settle_duplicate_answer(upload: Upload, *, activity_id: int, error: str, strava_upload_id: int | None,
+                             posting: bool) -> None:
+    """Strava says "duplicate of activity N": N may be the activity our own earlier POST created.
+
+    A POST whose answer never came (a timeout, a killed worker) may still have created the
+    activity; the retry is then told it duplicates that very activity, which carries this row's
+    external_id. The warehouse may know N already; if not, the confirmer's next list call (one
+    per 200 uploads) shows N's external_id, so the check costs no call of its own.
+    """
+    known = Activity.objects.filter(athlete_id=upload.athlete_id, strava_id=activity_id).values_list(
+        "external_id", flat=True).first()
+    if known == upload.external_id:
+        upload_transition(upload_id=upload.pk, to=S.DONE, reason="", activity_id=activity_id,
+                          duplicate_of_activity=None, strava_upload_id=strava_upload_id)
+    elif posting and known is None and upload.attempts > 0:  # `upload` was read before this POST was counted
+        upload_transition(upload_id=upload.pk, to=S.PROCESSING, expect=[S.UPLOADING], duplicate_of_activity=activity_id,
+                          strava_upload_id=strava_upload_id,
+                          reason=f"{error}; an earlier POST of ours may have created it: the activity list will tell")
+    else:
+        upload_transition(upload_id=upload.pk, to=S.DUPLICATE, reason=error, duplicate_of_activity=activity_id,
+                          strava_upload_id=strava_upload_id)
 
 
 def uploads_pending_calls() -> int:
