@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import connect
 from tests.uploads.conftest import ACTIVITY_FIT, BROKEN, GPX, SETTINGS_FIT
@@ -32,7 +33,8 @@ def test_a_dropped_zip_and_loose_files_settle_then_a_failed_one_is_retried(page,
     page.click("#new-upload")
     page.set_input_files("#file-input", [str(BROKEN / "garmin_export.zip"), str(ACTIVITY_FIT), str(SETTINGS_FIT),
                                          str(GPX)])
-    assert "4 file(s)" in page.inner_text("#selection")
+    # The page's script fills the selection summary on the input's change event: wait for it.
+    expect(page.locator("#selection")).to_contain_text("4 file(s)")
     page.click("#start-upload")
     page.wait_for_url("**/uploads/batches/*/")
     wait_until_settled(page)
