@@ -223,6 +223,7 @@ class SimUpload(models.Model):
     trainer = models.BooleanField(null=True, blank=True)
     commute = models.BooleanField(null=True, blank=True)
     external_id = models.CharField(max_length=255, blank=True)
+    activity_type = models.CharField(max_length=32, blank=True, help_text="lower case; beats the file's sport")
     state = models.CharField(max_length=16, choices=State.choices, default=State.PROCESSING)
     error = models.TextField(blank=True)
     activity_id = models.BigIntegerField(null=True, blank=True, help_text="kept when the activity is deleted")

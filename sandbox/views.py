@@ -214,6 +214,11 @@ def activity(request: HttpRequest, token: SimToken, activity_id: int) -> HttpRes
     return JsonResponse(serializers.activity_detailed(found, efforts=efforts, prs=prs))
 
 
+def _form(request: HttpRequest, name: str) -> str:
+    """A form field from the multipart body or, when the body lacks it, the query string (as stravalib sends them)."""
+    return request.POST[name] if name in request.POST else request.GET.get(name, "")
+
+
 @api_view(writes=("POST",))
 def uploads(request: HttpRequest, token: SimToken) -> HttpResponse:
     _methods(request, "POST")
@@ -225,12 +230,13 @@ def uploads(request: HttpRequest, token: SimToken) -> HttpResponse:
         token=token,
         data=upload_file.read(),
         filename=upload_file.name or "upload",
-        data_type=request.POST.get("data_type", "").strip().lower(),
-        name=request.POST.get("name", ""),
-        description=request.POST.get("description", ""),
-        trainer=_bool(request.POST.get("trainer")),
-        commute=_bool(request.POST.get("commute")),
-        external_id=request.POST.get("external_id", ""),
+        data_type=_form(request, "data_type").strip().lower(),
+        name=_form(request, "name"),
+        description=_form(request, "description"),
+        trainer=_bool(_form(request, "trainer")),
+        commute=_bool(_form(request, "commute")),
+        external_id=_form(request, "external_id"),
+        activity_type=_form(request, "activity_type"),
     )
     return JsonResponse(serializers.upload(upload, status=selectors.upload_status(upload)), status=201)
 

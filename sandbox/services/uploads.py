@@ -35,6 +35,23 @@ DATA_TYPES = ("fit", "fit.gz", "tcx", "tcx.gz", "gpx", "gpx.gz")
 ERROR_EMPTY = "The file is empty."
 ERROR_MALFORMED = "Improperly formatted data."
 ERROR_NO_TIME = "Time information is missing from file."
+# The upload's optional `activity_type` (case-insensitive), as (type, sport_type); others are ignored.
+ACTIVITY_TYPES = {
+    name.lower(): (kind, name)
+    for kind, names in {
+        "Ride": ("Ride", "GravelRide", "MountainBikeRide", "EBikeRide"),
+        "VirtualRide": ("VirtualRide",),
+        "Run": ("Run", "TrailRun", "VirtualRun"),
+        "Swim": ("Swim",),
+        "Walk": ("Walk",),
+        "Hike": ("Hike",),
+        "Workout": ("Workout",),
+        "NordicSki": ("NordicSki",),
+        "AlpineSki": ("AlpineSki",),
+        "Rowing": ("Rowing",),
+    }.items()
+    for name in names
+}
 
 
 def duplicate_error(filename: str, activity_id: int) -> str:
@@ -52,6 +69,7 @@ def upload_create(
     trainer: bool | None = None,
     commute: bool | None = None,
     external_id: str = "",
+    activity_type: str = "",
 ) -> SimUpload:
     """Accept a file for processing after SANDBOX_UPLOAD_DELAY; the same bytes again are a duplicate at once."""
     if data_type not in DATA_TYPES:
@@ -61,16 +79,17 @@ def upload_create(
     upload = SimUpload(
         athlete_id=token.athlete_id,
         client_id=token.client_id,
-        filename=filename,
+        filename=filename[:255],
         data_type=data_type,
         sha256=sha256,
         size=len(data),
         data=data,
-        name=name,
+        name=name[:255],
         description=description,
         trainer=trainer,
         commute=commute,
-        external_id=external_id or filename,
+        external_id=(external_id or filename)[:255],
+        activity_type=activity_type.strip().lower() if activity_type.strip().lower() in ACTIVITY_TYPES else "",
         created_at=now,
         process_after=now + timedelta(seconds=settings.SANDBOX_UPLOAD_DELAY),
     )
@@ -137,10 +156,11 @@ def _upload_read(upload: SimUpload) -> _Outcome:
 def _activity_from_upload(upload: SimUpload, *, start: datetime, sport: str) -> SimActivity:
     rng = random.Random(upload.sha256)
     athlete = upload.athlete
+    kind, sport_type = ACTIVITY_TYPES.get(upload.activity_type, (sport, sport))  # the upload's type beats the file's
     activity = fakes.activity_build(
-        rng, athlete=athlete, start_date=start, sport=sport, trainer=bool(upload.trainer), commute=bool(upload.commute)
+        rng, athlete=athlete, start_date=start, sport=kind, trainer=bool(upload.trainer), commute=bool(upload.commute)
     )
-    activity.type = activity.sport_type = sport  # the file's sport, not a made-up variant
+    activity.type, activity.sport_type = kind, sport_type  # not a made-up variant
     local = start.astimezone(ZoneInfo(activity.timezone))
     activity.name = upload.name or fakes.default_name(activity.sport_type, local)
     activity.description = upload.description
