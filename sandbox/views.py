@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
@@ -26,6 +27,11 @@ SCOPES = {
     "activity:write": "Upload your activities to Strava",
 }
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+_INTEGER = re.compile(r"[+-]?[0-9]{1,24}")
+EPOCH_MIN = -62135596800  # 0001-01-01T00:00:00Z
+EPOCH_MAX = 253402300799  # 9999-12-31T23:59:59Z: a larger "epoch" is milliseconds, or nonsense
+MAX_PAGE = 10**9  # far past any history, and the offset still fits SQL's 64-bit integers
+MAX_PER_PAGE = 200
 
 
 # --- OAuth ----------------------------------------------------------------------------------
@@ -92,7 +98,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
     choice = request.POST.get("athlete", "new")
     athlete = None
     if choice != "new":
-        athlete = selectors.athlete_get(athlete_id=int(choice)) if choice.isdigit() else None
+        athlete = selectors.athlete_get(athlete_id=int(choice)) if _INTEGER.fullmatch(choice) else None
         if athlete is None:
             return bad_request("Athlete", "id").response()
     if selectors.athlete_limit_reached(client_id=params["client_id"], athlete_id=athlete.pk if athlete else None):
@@ -161,13 +167,23 @@ def _require(token: SimToken, scopes: set[str], permission: str) -> None:
 
 
 def _int(request: HttpRequest, name: str, default: int | None = None) -> int | None:
-    value = request.GET.get(name, "")
+    """A whole number of the query string; anything else is Strava's 400 `invalid`, never a server error."""
+    value = request.GET.get(name, "").strip()
     if value == "":
         return default
-    try:
-        return int(float(value))
-    except ValueError:
-        raise bad_request("Application", name) from None
+    if not _INTEGER.fullmatch(value):
+        raise bad_request("Application", name)
+    return int(value)
+
+
+def _epoch(request: HttpRequest, name: str) -> int | None:
+    """`before`/`after`: epoch seconds; milliseconds (or any date past year 9999) are Strava's 400 `future`."""
+    value = _int(request, name)
+    if value is not None and value > EPOCH_MAX:
+        raise bad_request("Application", name, "future")
+    if value is not None and value < EPOCH_MIN:
+        raise bad_request("Application", name)
+    return value
 
 
 def _bool(value: str | None) -> bool | None:
@@ -191,10 +207,10 @@ def athlete_activities(request: HttpRequest, token: SimToken) -> HttpResponse:
     activities = selectors.activities_list(
         athlete_id=token.athlete_id,
         include_private="activity:read_all" in token.scopes,
-        before=_int(request, "before"),
-        after=_int(request, "after"),
-        page=max(1, _int(request, "page", 1) or 1),
-        per_page=min(200, max(1, _int(request, "per_page", 30) or 30)),
+        before=_epoch(request, "before"),
+        after=_epoch(request, "after"),
+        page=min(MAX_PAGE, max(1, _int(request, "page", 1) or 1)),
+        per_page=min(MAX_PER_PAGE, max(1, _int(request, "per_page", 30) or 30)),
     )
     return JsonResponse([serializers.activity_summary(a) for a in activities], safe=False)
 
