@@ -177,6 +177,27 @@ class SimActivity(models.Model):
         return f"{self.name} ({self.pk})"
 
 
+class SimActivityStreams(models.Model):
+    """An activity's recorded track, as Strava keeps it from the uploaded file.
+
+    `data` maps Strava stream types to lists of one length, one item per recorded point:
+    `time` (seconds from the start, required), `distance` (m, cumulative), `latlng` ([lat, lng]),
+    `altitude` (m), `heartrate` (bpm), `watts`, `cadence`, `temp`. An activity without a row (a seeded
+    one) has streams made up from its summary instead (sandbox/streams.py).
+    """
+
+    activity = models.OneToOneField(SimActivity, on_delete=models.CASCADE, primary_key=True, related_name="recorded_streams")
+    data = models.JSONField(help_text="stream type → list of values, all of one length")
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        verbose_name = "simulated activity streams"
+        verbose_name_plural = "simulated activity streams"
+
+    def __str__(self) -> str:
+        return f"streams of activity {self.activity_id}"
+
+
 class SimSegmentEffort(models.Model):
     activity = models.ForeignKey(SimActivity, on_delete=models.CASCADE, related_name="efforts")
     athlete = models.ForeignKey(SimAthlete, on_delete=models.CASCADE, related_name="efforts")

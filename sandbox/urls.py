@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v3/athlete", views.athlete, name="athlete"),
     path("api/v3/athlete/activities", views.athlete_activities, name="athlete-activities"),
     path("api/v3/activities/<int:activity_id>", views.activity, name="activity"),
+    path("api/v3/activities/<int:activity_id>/streams", views.activity_streams, name="activity-streams"),
     path("api/v3/uploads", views.uploads, name="uploads"),
     path("api/v3/uploads/<int:upload_id>", views.upload, name="upload"),
     path("api/v3/segments/<int:segment_id>", views.segment, name="segment"),

@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from sandbox import selectors, serializers, services
+from sandbox import selectors, serializers, services, streams
 from sandbox.errors import ApiError, authorization_error, bad_request, missing_scope, not_found
 from sandbox.gateway import api_view, logged, note
 from sandbox.models import SimPushSubscription, SimToken
@@ -233,6 +233,24 @@ def activity(request: HttpRequest, token: SimToken, activity_id: int) -> HttpRes
 def _form(request: HttpRequest, name: str) -> str:
     """A form field from the multipart body or, when the body lacks it, the query string (as stravalib sends them)."""
     return request.POST[name] if name in request.POST else request.GET.get(name, "")
+
+
+@api_view()
+def activity_streams(request: HttpRequest, token: SimToken, activity_id: int) -> HttpResponse:
+    _methods(request, "GET")
+    _require(token, selectors.ACTIVITY_READ_SCOPES, "activity:read_permission")
+    found = selectors.activity_get(
+        activity_id=activity_id, athlete_id=token.athlete_id, include_private="activity:read_all" in token.scopes
+    )
+    if found is None:
+        raise not_found("Activity")
+    body = streams.stream_set(
+        found,
+        streams.activity_streams(found),
+        keys=streams.requested_keys(request.GET.getlist("keys")),
+        key_by_type=_bool(request.GET.get("key_by_type")) is True,
+    )
+    return JsonResponse(body, safe=False)
 
 
 @api_view(writes=("POST",))

@@ -6,6 +6,7 @@ from sandbox.services.oauth import CODE_LIFETIME, auth_code_issue, client_check,
 from sandbox.services.seeding import SeedResult, sim_activities_seed, sim_athlete_create, sim_seed, sim_segments_seed
 from sandbox.services.subscriptions import push_subscription_create, push_subscription_delete
 from sandbox.services.switches import sim_config_reset, sim_config_update, sim_request_log
+from sandbox.services.tracks import sim_activity_streams_store
 from sandbox.services.uploads import (
     DATA_TYPES,
     ERROR_EMPTY,
@@ -31,6 +32,7 @@ __all__ = [
     "push_subscription_delete",
     "sim_activities_seed",
     "sim_activity_delete",
+    "sim_activity_streams_store",
     "sim_athlete_create",
     "sim_config_reset",
     "sim_config_update",

@@ -60,6 +60,7 @@ def test_pages_far_past_the_history_are_empty_and_per_page_stays_between_one_and
     ("path", "resource"),
     [
         (f"/activities/{HUGE}", "Activity"),
+        (f"/activities/{HUGE}/streams?keys=time", "Activity"),
         (f"/uploads/{HUGE}", "Upload"),
         (f"/segments/{HUGE}", "Segment"),
     ],
