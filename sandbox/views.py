@@ -11,8 +11,8 @@ from django.template.loader import render_to_string
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from sandbox import selectors, serializers, services, streams
-from sandbox.errors import ApiError, authorization_error, bad_request, missing_scope, not_found
+from sandbox import selectors, serializers, services, stats, streams
+from sandbox.errors import ApiError, authorization_error, bad_request, forbidden, missing_scope, not_found
 from sandbox.gateway import api_view, logged, note
 from sandbox.models import SimPushSubscription, SimToken
 
@@ -213,6 +213,16 @@ def athlete_activities(request: HttpRequest, token: SimToken) -> HttpResponse:
         per_page=min(MAX_PER_PAGE, max(1, _int(request, "per_page", 30) or 30)),
     )
     return JsonResponse([serializers.activity_summary(a) for a in activities], safe=False)
+
+
+@api_view()
+def athlete_stats(request: HttpRequest, token: SimToken, athlete_id: int) -> HttpResponse:
+    """Only the token's own athlete: Strava refuses anyone else's stats."""
+    _methods(request, "GET")
+    _require(token, selectors.PROFILE_READ_SCOPES | selectors.ACTIVITY_READ_SCOPES, "read_permission")
+    if athlete_id != token.athlete_id:
+        raise forbidden("Athlete")
+    return JsonResponse(stats.athlete_stats(athlete=token.athlete))
 
 
 @api_view()
