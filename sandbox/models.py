@@ -260,9 +260,11 @@ class SimUpload(models.Model):
 
 
 class SimPushSubscription(models.Model):
+    CALLBACK_URL_MAX, VERIFY_TOKEN_MAX = 500, 255
+
     client_id = models.CharField(max_length=64, unique=True, help_text="Strava allows one per application")
-    callback_url = models.URLField(max_length=500)
-    verify_token = models.CharField(max_length=255)
+    callback_url = models.URLField(max_length=CALLBACK_URL_MAX)
+    verify_token = models.CharField(max_length=VERIFY_TOKEN_MAX)
     created_at = models.DateTimeField(default=now)
     updated_at = models.DateTimeField(default=now)
 

@@ -17,6 +17,11 @@ def push_subscription_create(*, client_id: str, callback_url: str, verify_token:
         raise bad_request("PushSubscription", "", "already exists")
     if not callback_url:
         raise bad_request("PushSubscription", "callback_url", "empty")
+    # Longer values would not fit their columns (PostgreSQL raises where SQLite keeps them).
+    if len(callback_url) > SimPushSubscription.CALLBACK_URL_MAX:
+        raise bad_request("PushSubscription", "callback_url")
+    if len(verify_token) > SimPushSubscription.VERIFY_TOKEN_MAX:
+        raise bad_request("PushSubscription", "verify_token")
     if not webhooks.handshake(callback_url=callback_url, verify_token=verify_token):
         raise bad_request("PushSubscription", "callback url", "not verifiable")
     try:
