@@ -52,3 +52,8 @@ SERVER_ERRORS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service
 
 def server_error(status: int) -> ApiError:
     return ApiError(status, SERVER_ERRORS.get(status, "Internal Server Error"))
+
+
+def forbidden(resource: str, field: str = "id") -> ApiError:
+    """Another athlete's resource that only its owner may read (e.g. /athletes/{id}/stats)."""
+    return ApiError(403, "Forbidden", _error(resource, field, "forbidden"))

@@ -359,7 +359,7 @@ def efforts_build(
                 name=segment.name,
                 elapsed_time=elapsed,
                 moving_time=max(1, elapsed - rng.randint(0, 3)),
-                start_date=activity.start_date + timedelta(seconds=offset_s),
+                start_date=activity.start_date + timedelta(seconds=start_index),  # whole seconds, as Strava
                 distance=round(segment.distance * rng.uniform(0.99, 1.01), 1),
                 start_index=start_index,
                 end_index=start_index + elapsed,

@@ -67,3 +67,31 @@ def densify(route: list[Point], rng: random.Random, *, factor: int = 4, wiggle_m
             dense.append(offset(mid, north_m=rng.uniform(-wiggle_m, wiggle_m), east_m=rng.uniform(-wiggle_m, wiggle_m)))
     dense.append(route[-1])
     return dense
+
+
+def distance_m(a: Point, b: Point) -> float:
+    """Great-circle distance in metres (haversine)."""
+    lat1, lng1, lat2, lng2 = map(math.radians, (a[0], a[1], b[0], b[1]))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lng2 - lng1) / 2) ** 2
+    return 2 * 6_371_000.0 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def along(route: list[Point], fractions: list[float]) -> list[Point]:
+    """The points at the given fractions (0..1, non-decreasing) of the route's length."""
+    if len(route) < 2:
+        return [route[0] for _ in fractions] if route else []
+    cumulative = [0.0]
+    for a, b in zip(route, route[1:], strict=False):
+        cumulative.append(cumulative[-1] + distance_m(a, b))
+    total = cumulative[-1] or 1.0
+    points, leg = [], 1
+    for fraction in fractions:
+        target = min(max(fraction, 0.0), 1.0) * total
+        while leg < len(route) - 1 and cumulative[leg] < target:
+            leg += 1
+        span = cumulative[leg] - cumulative[leg - 1]
+        t = (target - cumulative[leg - 1]) / span if span else 0.0
+        t = min(max(t, 0.0), 1.0)
+        a, b = route[leg - 1], route[leg]
+        points.append((a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t))
+    return points

@@ -177,6 +177,27 @@ class SimActivity(models.Model):
         return f"{self.name} ({self.pk})"
 
 
+class SimActivityStreams(models.Model):
+    """An activity's recorded track, as Strava keeps it from the uploaded file.
+
+    `data` maps Strava stream types to lists of one length, one item per recorded point:
+    `time` (seconds from the start, required), `distance` (m, cumulative), `latlng` ([lat, lng]),
+    `altitude` (m), `heartrate` (bpm), `watts`, `cadence`, `temp`. An activity without a row (a seeded
+    one) has streams made up from its summary instead (sandbox/streams.py).
+    """
+
+    activity = models.OneToOneField(SimActivity, on_delete=models.CASCADE, primary_key=True, related_name="recorded_streams")
+    data = models.JSONField(help_text="stream type → list of values, all of one length")
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        verbose_name = "simulated activity streams"
+        verbose_name_plural = "simulated activity streams"
+
+    def __str__(self) -> str:
+        return f"streams of activity {self.activity_id}"
+
+
 class SimSegmentEffort(models.Model):
     activity = models.ForeignKey(SimActivity, on_delete=models.CASCADE, related_name="efforts")
     athlete = models.ForeignKey(SimAthlete, on_delete=models.CASCADE, related_name="efforts")
@@ -223,6 +244,7 @@ class SimUpload(models.Model):
     trainer = models.BooleanField(null=True, blank=True)
     commute = models.BooleanField(null=True, blank=True)
     external_id = models.CharField(max_length=255, blank=True)
+    activity_type = models.CharField(max_length=32, blank=True, help_text="lower case; beats the file's sport")
     state = models.CharField(max_length=16, choices=State.choices, default=State.PROCESSING)
     error = models.TextField(blank=True)
     activity_id = models.BigIntegerField(null=True, blank=True, help_text="kept when the activity is deleted")
@@ -238,9 +260,11 @@ class SimUpload(models.Model):
 
 
 class SimPushSubscription(models.Model):
+    CALLBACK_URL_MAX, VERIFY_TOKEN_MAX = 500, 255
+
     client_id = models.CharField(max_length=64, unique=True, help_text="Strava allows one per application")
-    callback_url = models.URLField(max_length=500)
-    verify_token = models.CharField(max_length=255)
+    callback_url = models.URLField(max_length=CALLBACK_URL_MAX)
+    verify_token = models.CharField(max_length=VERIFY_TOKEN_MAX)
     created_at = models.DateTimeField(default=now)
     updated_at = models.DateTimeField(default=now)
 

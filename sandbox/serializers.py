@@ -262,7 +262,7 @@ def _best_efforts(activity: SimActivity) -> list[dict[str, object]]:
         if distance > activity.distance:
             break
         elapsed = int(distance / (activity.average_speed * rng.uniform(1.0, 1.12)))
-        start = activity.start_date + timedelta(seconds=rng.uniform(0, max(activity.moving_time - elapsed, 0)))
+        start = activity.start_date + timedelta(seconds=int(rng.uniform(0, max(activity.moving_time - elapsed, 0))))
         efforts.append(
             {
                 "id": activity.pk * 100 + number,

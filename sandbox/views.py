@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
@@ -10,8 +11,8 @@ from django.template.loader import render_to_string
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from sandbox import selectors, serializers, services
-from sandbox.errors import ApiError, authorization_error, bad_request, missing_scope, not_found
+from sandbox import selectors, serializers, services, stats, streams
+from sandbox.errors import ApiError, authorization_error, bad_request, forbidden, missing_scope, not_found
 from sandbox.gateway import api_view, logged, note
 from sandbox.models import SimPushSubscription, SimToken
 
@@ -26,6 +27,11 @@ SCOPES = {
     "activity:write": "Upload your activities to Strava",
 }
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+_INTEGER = re.compile(r"[+-]?[0-9]{1,24}")
+EPOCH_MIN = -62135596800  # 0001-01-01T00:00:00Z
+EPOCH_MAX = 253402300799  # 9999-12-31T23:59:59Z: a larger "epoch" is milliseconds, or nonsense
+MAX_PAGE = 10**9  # far past any history, and the offset still fits SQL's 64-bit integers
+MAX_PER_PAGE = 200
 
 
 # --- OAuth ----------------------------------------------------------------------------------
@@ -92,7 +98,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
     choice = request.POST.get("athlete", "new")
     athlete = None
     if choice != "new":
-        athlete = selectors.athlete_get(athlete_id=int(choice)) if choice.isdigit() else None
+        athlete = selectors.athlete_get(athlete_id=int(choice)) if _INTEGER.fullmatch(choice) else None
         if athlete is None:
             return bad_request("Athlete", "id").response()
     if selectors.athlete_limit_reached(client_id=params["client_id"], athlete_id=athlete.pk if athlete else None):
@@ -161,13 +167,23 @@ def _require(token: SimToken, scopes: set[str], permission: str) -> None:
 
 
 def _int(request: HttpRequest, name: str, default: int | None = None) -> int | None:
-    value = request.GET.get(name, "")
+    """A whole number of the query string; anything else is Strava's 400 `invalid`, never a server error."""
+    value = request.GET.get(name, "").strip()
     if value == "":
         return default
-    try:
-        return int(float(value))
-    except ValueError:
-        raise bad_request("Application", name) from None
+    if not _INTEGER.fullmatch(value):
+        raise bad_request("Application", name)
+    return int(value)
+
+
+def _epoch(request: HttpRequest, name: str) -> int | None:
+    """`before`/`after`: epoch seconds; milliseconds (or any date past year 9999) are Strava's 400 `future`."""
+    value = _int(request, name)
+    if value is not None and value > EPOCH_MAX:
+        raise bad_request("Application", name, "future")
+    if value is not None and value < EPOCH_MIN:
+        raise bad_request("Application", name)
+    return value
 
 
 def _bool(value: str | None) -> bool | None:
@@ -191,12 +207,22 @@ def athlete_activities(request: HttpRequest, token: SimToken) -> HttpResponse:
     activities = selectors.activities_list(
         athlete_id=token.athlete_id,
         include_private="activity:read_all" in token.scopes,
-        before=_int(request, "before"),
-        after=_int(request, "after"),
-        page=max(1, _int(request, "page", 1) or 1),
-        per_page=min(200, max(1, _int(request, "per_page", 30) or 30)),
+        before=_epoch(request, "before"),
+        after=_epoch(request, "after"),
+        page=min(MAX_PAGE, max(1, _int(request, "page", 1) or 1)),
+        per_page=min(MAX_PER_PAGE, max(1, _int(request, "per_page", 30) or 30)),
     )
     return JsonResponse([serializers.activity_summary(a) for a in activities], safe=False)
+
+
+@api_view()
+def athlete_stats(request: HttpRequest, token: SimToken, athlete_id: int) -> HttpResponse:
+    """Only the token's own athlete: Strava refuses anyone else's stats."""
+    _methods(request, "GET")
+    _require(token, selectors.PROFILE_READ_SCOPES | selectors.ACTIVITY_READ_SCOPES, "read_permission")
+    if athlete_id != token.athlete_id:
+        raise forbidden("Athlete")
+    return JsonResponse(stats.athlete_stats(athlete=token.athlete))
 
 
 @api_view()
@@ -214,6 +240,29 @@ def activity(request: HttpRequest, token: SimToken, activity_id: int) -> HttpRes
     return JsonResponse(serializers.activity_detailed(found, efforts=efforts, prs=prs))
 
 
+def _form(request: HttpRequest, name: str) -> str:
+    """A form field from the multipart body or, when the body lacks it, the query string (as stravalib sends them)."""
+    return request.POST[name] if name in request.POST else request.GET.get(name, "")
+
+
+@api_view()
+def activity_streams(request: HttpRequest, token: SimToken, activity_id: int) -> HttpResponse:
+    _methods(request, "GET")
+    _require(token, selectors.ACTIVITY_READ_SCOPES, "activity:read_permission")
+    found = selectors.activity_get(
+        activity_id=activity_id, athlete_id=token.athlete_id, include_private="activity:read_all" in token.scopes
+    )
+    if found is None:
+        raise not_found("Activity")
+    body = streams.stream_set(
+        found,
+        streams.activity_streams(found),
+        keys=streams.requested_keys(request.GET.getlist("keys")),
+        key_by_type=_bool(request.GET.get("key_by_type")) is True,
+    )
+    return JsonResponse(body, safe=False)
+
+
 @api_view(writes=("POST",))
 def uploads(request: HttpRequest, token: SimToken) -> HttpResponse:
     _methods(request, "POST")
@@ -225,12 +274,13 @@ def uploads(request: HttpRequest, token: SimToken) -> HttpResponse:
         token=token,
         data=upload_file.read(),
         filename=upload_file.name or "upload",
-        data_type=request.POST.get("data_type", "").strip().lower(),
-        name=request.POST.get("name", ""),
-        description=request.POST.get("description", ""),
-        trainer=_bool(request.POST.get("trainer")),
-        commute=_bool(request.POST.get("commute")),
-        external_id=request.POST.get("external_id", ""),
+        data_type=_form(request, "data_type").strip().lower(),
+        name=_form(request, "name"),
+        description=_form(request, "description"),
+        trainer=_bool(_form(request, "trainer")),
+        commute=_bool(_form(request, "commute")),
+        external_id=_form(request, "external_id"),
+        activity_type=_form(request, "activity_type"),
     )
     return JsonResponse(serializers.upload(upload, status=selectors.upload_status(upload)), status=201)
 

@@ -11,6 +11,7 @@ from django.test import Client
 
 from sandbox import services
 from sandbox.models import SimActivity, SimAthlete, SimSegment, SimToken
+from sandbox.services import uploads as upload_services
 
 MOUNT = "/sandbox/strava"
 API = f"{MOUNT}/api/v3"
@@ -106,7 +107,7 @@ class Verdict:
 def classifier(monkeypatch) -> dict[bytes, Verdict]:
     """Stands in for activityfiles.classify_bytes: the test maps made-up file contents to verdicts."""
     verdicts: dict[bytes, Verdict] = {}
-    monkeypatch.setattr(services, "_classify", lambda data: verdicts.get(data, Verdict(status="failed")))
+    monkeypatch.setattr(upload_services, "_classify", lambda data: verdicts.get(data, Verdict(status="failed")))
     return verdicts
 
 

@@ -80,3 +80,13 @@ def test_a_wrong_client_secret_is_refused(client):
 
     assert response.status_code == 401
     assert response.json()["errors"][0]["field"] == "client_secret"
+
+
+def test_a_callback_url_or_verify_token_too_long_to_keep_is_a_bad_request(client):
+    long_url = client.post(f"{API}/push_subscriptions", {**CREDENTIALS, "callback_url": CALLBACK + "x" * 500, "verify_token": "t"})
+    long_token = client.post(f"{API}/push_subscriptions", {**CREDENTIALS, "callback_url": CALLBACK, "verify_token": "t" * 256})
+
+    assert long_url.status_code == 400
+    assert long_url.json()["errors"] == [{"resource": "PushSubscription", "field": "callback_url", "code": "invalid"}]
+    assert long_token.json()["errors"][0]["field"] == "verify_token"
+    assert not SimPushSubscription.objects.exists()

@@ -74,3 +74,17 @@ def test_the_demo_seed_fills_an_empty_simulator_once():
     assert athletes == 3
     assert SimAthlete.objects.count() == 3
     assert "already" in out.getvalue()
+
+
+def test_every_start_date_the_seed_writes_has_strava_s_one_second_resolution(api, alice, segments):
+    history = services.sim_activities_seed(alice, 60, segments=segments, rng=random.Random(4))
+    efforts = SimSegmentEffort.objects.filter(athlete=alice)
+    assert efforts.exists()
+
+    stored = list(SimActivity.objects.filter(athlete=alice).values_list("start_date", flat=True))
+    stored += list(efforts.values_list("start_date", flat=True))
+    assert all(moment.microsecond == 0 for moment in stored)
+    run = next(a for a in history if a.type == "Run" and not a.private and a.distance > 1000)
+    body = api.get(f"/activities/{run.pk}").json()
+    starts = [e["start_date"] for e in body["laps"] + body["best_efforts"] + body["segment_efforts"]]
+    assert starts and all(s.endswith("Z") and len(s) == len("2024-05-01T06:12:00Z") for s in starts)

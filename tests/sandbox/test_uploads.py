@@ -12,6 +12,7 @@ from django.utils import timezone
 from activityfiles import classify_bytes
 from sandbox import services, webhooks
 from sandbox.models import SimActivity, SimPushSubscription, SimUpload
+from sandbox.services import uploads as upload_services
 from tests.conftest import DATA_DIR
 
 from .conftest import API, Verdict, bearer, grant
@@ -174,7 +175,7 @@ def test_a_reader_that_raises_fails_the_upload_instead_of_wedging_the_simulator(
     def broken(data: bytes) -> None:
         raise IndexError("a bound check the reader missed")
 
-    monkeypatch.setattr(services, "classify_bytes", broken)
+    monkeypatch.setattr(upload_services, "classify_bytes", broken)
     upload_id = upload(api).json()["id"]
 
     assert api.get(f"/uploads/{upload_id}").json()["error"] == "Improperly formatted data."
