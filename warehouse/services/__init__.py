@@ -24,7 +24,7 @@ from .dispatch import (
 from .enrich import activities_enrich, activity_claim, activity_enrich, activity_release
 from .export_import import ImportResult, export_import_request, export_import_stored, strava_export_import
 from .pull import PullResult, activities_pull, next_pull_slot
-from .runs import sync_run_book, sync_run_finish, sync_run_open, sync_state_for
+from .runs import sync_run, sync_run_book, sync_run_fail, sync_run_finish, sync_run_open, sync_state_for
 from .store import (
     UpsertResult,
     activities_upsert,
@@ -59,7 +59,9 @@ __all__ = [
     "rollups_refresh",
     "strava_export_import",
     "summary_columns",
+    "sync_run",
     "sync_run_book",
+    "sync_run_fail",
     "sync_run_finish",
     "sync_run_open",
     "sync_state_for",

@@ -67,18 +67,21 @@ def sync_run_finish(run: SyncRun, *, error: str | None = None, notes: dict | Non
 
 @contextmanager
 def sync_run(*, kind: str, athlete_id: int | None, trigger: str, notes: dict | None = None,
-             finish: bool = True) -> Iterator[SyncRun]:
+             finish: bool = True, open_on: tuple[type[BaseException], ...] = ()) -> Iterator[SyncRun]:
     """A run that is closed whatever its body raises: `with sync_run(kind=..., athlete_id=..., trigger=...) as run:`.
 
     Any exception finishes the run with its text (an error booked earlier, more precise, is kept)
     and is raised again, so the task queue records the failure too. On success the run is finished
     unless `finish=False`: the dispatcher's runs stay open across tasks, and their body decides.
+    `open_on`: exceptions the body has booked on the run and after which it goes on in a later task
+    (a dispatcher's run waiting for the quota).
     """
     run = sync_run_open(kind=kind, athlete_id=athlete_id, trigger=trigger, notes=notes)
     try:
         yield run
     except BaseException as exc:
-        sync_run_fail(run, exc)
+        if not isinstance(exc, open_on):
+            sync_run_fail(run, exc)
         raise
     if finish:
         sync_run_finish(run)
