@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import uuid
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import IO, Any
@@ -22,6 +23,8 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from accounts.models import Athlete
+from stravasync.storage import storage_files
 from warehouse import strava_export
 from warehouse.models import Activity, SyncRun, SyncState
 from warehouse.routes import polyline_encode, route_from_file, thin
@@ -63,6 +66,17 @@ def export_import_stored(*, athlete_id: int, name: str, trigger: str = SyncRun.T
             default_storage.delete(name)
         except (OSError, SuspiciousFileOperation):
             pass  # gone already, or never ours to delete
+
+
+def export_zip_orphans(*, now: datetime) -> Iterator[tuple[str, str]]:
+    """(name, why) for stored export zips no task will read: a day old (the task deletes its zip), or of an athlete gone."""
+    athletes = set(Athlete.objects.values_list("pk", flat=True))
+    for name in storage_files(default_storage, "imports"):
+        owner = name.split("/")[1] if name.count("/") >= 2 else ""
+        if not owner.isdigit() or int(owner) not in athletes:
+            yield name, "its athlete is gone"
+        elif default_storage.get_modified_time(name) < now - timedelta(days=1):
+            yield name, "older than a day: its import task is not coming"
 
 
 # --- Strava's bulk export -----------------------------------------------------------------------------
