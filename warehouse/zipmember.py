@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 READ_CHUNK = 1024 * 1024
@@ -18,6 +19,10 @@ RATIO_GRACE_BYTES = 1024 * 1024
 
 class MemberRefused(Exception):
     """A member broke a limit: the message says which, for the athlete."""
+
+
+# What a damaged or unusual zip raises while a member is read: a verdict on the file, not a program error.
+UNREADABLE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError)
 
 
 @dataclass
@@ -50,6 +55,8 @@ class BoundedMember(io.RawIOBase):
         self.budget = budget
         self.got = 0
         # What the header claims refuses at once; what is read is checked all the same.
+        if info.flag_bits & 0x1:
+            raise MemberRefused(f"{self.label} is encrypted: export the archive again without a password")
         if info.file_size > max_bytes:
             raise MemberRefused(f"{self.label} expands to {_size(info.file_size)}, more than the {_size(max_bytes)} allowed")
         if info.file_size > self.ratio_cap:

@@ -144,3 +144,24 @@ def test_an_unexpected_error_in_the_import_task_finishes_its_run_with_the_error(
     client.force_login(alice.user)
     page = client.get(reverse("warehouse:import")).content.decode()
     assert "RuntimeError: disk on fire" in page and "running…" not in page
+
+
+def test_a_damaged_or_encrypted_csv_is_refused_with_a_reason_not_a_crash(alice, tmp_path):
+    path = zip_with(tmp_path, {"activities.csv": export_csv()})
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 3
+    data[middle : middle + 64] = bytes(64)  # the deflate stream, damaged
+    path.write_bytes(bytes(data))
+    run = import_refused(alice, path, r".")
+    assert run.error.startswith(("not a zip file", "the zip cannot be read")), run.error
+
+    from warehouse.models import SyncRun
+
+    SyncRun.objects.all().delete()
+    encrypted = zip_with(tmp_path, {"activities.csv": HEADER}, name="encrypted.zip")
+    data = bytearray(encrypted.read_bytes())
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # set the "encrypted" flag bit in both headers
+        at = data.find(signature)
+        data[at + offset] |= 0x1
+    encrypted.write_bytes(bytes(data))
+    import_refused(alice, encrypted, r"activities.csv is encrypted")

@@ -30,7 +30,7 @@ from warehouse.models import Activity, SyncRun, SyncState
 from warehouse.routes import polyline_encode, route_from_file, thin
 from warehouse.services.runs import sync_run, sync_run_finish, sync_state_for
 from warehouse.services.store import UPSERT_CHUNK, rollups_refresh
-from warehouse.zipmember import MemberRefused, ReadBudget, member_open, member_read
+from warehouse.zipmember import UNREADABLE, MemberRefused, ReadBudget, member_open, member_read
 
 
 # --- a zip given on the web -----------------------------------------------------------------------------
@@ -170,8 +170,13 @@ def _import(*, athlete_id: int, source: str | Path | IO[bytes], run: SyncRun, ro
                 _import_chunk(athlete_id, chunk, result)
                 if on_progress is not None:
                     on_progress("rows", min(start + UPSERT_CHUNK, len(parsed)), len(parsed))
-    except (zipfile.BadZipFile, strava_export.ExportError, MemberRefused, OSError, EOFError) as exc:
-        message = f"not a zip file: {exc}" if isinstance(exc, zipfile.BadZipFile) else str(exc)
+    except (strava_export.ExportError, MemberRefused, *UNREADABLE) as exc:
+        if isinstance(exc, zipfile.BadZipFile):
+            message = f"not a zip file: {exc}"
+        elif isinstance(exc, strava_export.ExportError | MemberRefused):
+            message = str(exc)
+        else:
+            message = f"the zip cannot be read (damaged, or a compression we do not know): {exc}"
         SyncRun.objects.filter(pk=run.pk).update(created=result.created, updated=result.filled,
                                                  notes={**run.notes, **result.notes()})
         raise strava_export.ExportError(message or type(exc).__name__) from exc
@@ -220,7 +225,7 @@ def _routes_from_files(archive: zipfile.ZipFile, root: str, chunk: list[strava_e
             if budget.bytes_left < 0:
                 raise
             continue
-        except (zipfile.BadZipFile, EOFError, OSError) as exc:  # one damaged member: its route is lost, not the import
+        except UNREADABLE as exc:  # one damaged member: its route is lost, not the import
             result.files_refused.append(f"{item.filename}: unreadable in the zip ({exc})")
             continue
         points = route_from_file(item.filename, data)
