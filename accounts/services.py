@@ -146,10 +146,15 @@ def athlete_disconnect(*, athlete: Athlete, delete_data: bool) -> None:
 
 
 def athlete_purge_or_keep(*, athlete: Athlete, delete_data: bool) -> None:
-    """After a disconnect: delete everything of the athlete's (their user too), or keep it."""
+    """After a disconnect: delete everything of the athlete's (their user too), or keep it.
+
+    Deleting the rows is the whole purge: the apps that store files subscribe to the deletes and
+    remove the athlete's stored files (uploads, export zips, reports) once the transaction commits.
+    """
     if delete_data:
-        user = athlete.user
-        athlete.delete()  # cascades to everything the other apps keep per athlete
-        get_user_model().objects.filter(pk=user.pk).delete()
+        user_id = athlete.user_id
+        with transaction.atomic():
+            athlete.delete()  # cascades to everything the other apps keep per athlete
+            get_user_model().objects.filter(pk=user_id).delete()
         return
     Athlete.objects.filter(pk=athlete.pk).update(disconnected_at=timezone.now(), needs_reconnect=False)

@@ -3,12 +3,20 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from social_django import views as social_views
 
 from stravasync.strava import views as strava_views
 
+# Only social-auth's login and its callback: its own /disconnect/<backend>/ would drop the social
+# association and keep every token, activity and file, so disconnecting is ours alone (accounts).
+social_patterns = ([
+    path("login/<str:backend>/", social_views.auth, name="begin"),
+    path("complete/<str:backend>/", social_views.complete, name="complete"),
+], "social")
+
 urlpatterns = [
     path("", include("accounts.urls")),
-    path("", include("social_django.urls", namespace="social")),
+    path("", include(social_patterns)),
     path("uploads/", include("uploads.urls")),
     path("activities/", include("warehouse.urls")),
     path("segments/", include("segments.urls")),

@@ -14,7 +14,9 @@ import polyline
 
 from activityfiles import Point, read_track
 
-MAX_FILE_BYTES = 64 * 1024 * 1024  # after gunzip
+# After gunzip. A gzip is expanded in memory up to this (about twice it at the peak), so it bounds
+# what a 200 KB bomb among an export's files costs a worker; 24 hours of GPX at 1 s is ~20 MB.
+MAX_FILE_BYTES = 24 * 1024 * 1024
 SUMMARY_POINTS = 400  # about what Strava's own summary polylines carry
 
 

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 # The English header, in Strava's order: position i holds column i.
 ENGLISH_COLUMNS = [
@@ -326,14 +326,71 @@ class ExportActivity:
     sport_known: bool = True
 
 
-def read_csv(data: bytes) -> tuple[list[str], Iterator[list[str]]]:
-    text = data.decode("utf-8-sig", errors="replace")
-    reader = csv.reader(io.StringIO(text, newline=""))
+# One physical line, and one record (a quoted description may span lines), in characters: a
+# real export's rows are a few KB. Bounds what the csv module holds, whatever its global field limit.
+MAX_LINE_CHARS = 1024 * 1024
+MAX_RECORD_CHARS = 4 * 1024 * 1024
+_CONTROL = bytes(c for c in range(32) if chr(c) not in "\t\n\r") + b"\x7f"
+
+
+class _Lines:
+    """A text stream's lines for csv.reader, refusing what no CSV holds (NUL bytes, endless lines, binary)."""
+
+    def __init__(self, text: IO[str]) -> None:
+        self.text = text
+        self.line = 0
+        self.record_chars = 0  # since the last complete row (read_csv resets it)
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.text.readline(MAX_LINE_CHARS + 1)
+        if not line:
+            raise StopIteration
+        self.line += 1
+        if "\x00" in line:
+            raise ExportError(f"activities.csv line {self.line} holds NUL bytes: binary content, not Strava's CSV")
+        if len(line) > MAX_LINE_CHARS:
+            raise ExportError(f"activities.csv line {self.line} is longer than {MAX_LINE_CHARS:,} characters: "
+                              "not Strava's CSV")
+        self.record_chars += len(line)
+        if self.record_chars > MAX_RECORD_CHARS:
+            raise ExportError(f"activities.csv: the row ending at line {self.line} is longer than "
+                              f"{MAX_RECORD_CHARS:,} characters (an unclosed quote?): not Strava's CSV")
+        # Text has few control characters and decodes as UTF-8; more than a tenth of either is binary.
+        encoded = line.encode("utf-8", errors="surrogatepass")
+        odd = len(encoded) - len(encoded.translate(None, _CONTROL)) + line.count("\ufffd")
+        if len(line) >= 64 and odd * 10 > len(line):
+            raise ExportError(f"activities.csv line {self.line} is binary content, not Strava's CSV")
+        return line
+
+
+def read_csv(stream: IO[bytes]) -> tuple[list[str], Iterator[list[str]]]:
+    """The header and the rows of activities.csv, read from a binary stream line by line (never whole).
+
+    Raises ExportError, with the line, for content that is not a CSV; the stream's own limits
+    (see zipmember) bound the bytes read.
+    """
+    lines = _Lines(io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline=""))
+    reader = csv.reader(lines)
+
+    def rows() -> Iterator[list[str]]:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # "field larger than field limit" and the like
+                raise ExportError(f"activities.csv line {lines.line}: {exc}: not Strava's CSV") from None
+            lines.record_chars = 0
+            yield row
+
     try:
-        header = next(reader)
+        header = next(rows())
     except StopIteration:
         raise ExportError("activities.csv is empty") from None
-    return header, reader
+    return header, rows()
 
 
 def row_activity(row: list[str], columns: ColumnMap, *, header: list[str]) -> ExportActivity:

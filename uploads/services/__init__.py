@@ -19,6 +19,7 @@ from .ingest import (
     upload_retry,
     uploads_retry_failed,
 )
+from .orphans import stored_upload_orphans
 from .post import upload_post, uploads_dispatch, uploads_pending_calls, uploads_requeue_stale
 from .reports import batch_report_store
 from .states import TRANSITIONS, batch_refresh, upload_transition
@@ -28,6 +29,7 @@ __all__ = [
     "batch_create",
     "batch_refresh",
     "batch_report_store",
+    "stored_upload_orphans",
     "upload_delete",
     "upload_ingest",
     "upload_ingest_bytes",

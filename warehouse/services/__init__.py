@@ -22,9 +22,9 @@ from .dispatch import (
     sync_states_ensure,
 )
 from .enrich import activities_enrich, activity_claim, activity_enrich, activity_release
-from .export_import import ImportResult, export_import_request, export_import_stored, strava_export_import
+from .export_import import ImportResult, export_import_request, export_import_stored, export_zip_orphans, strava_export_import
 from .pull import PullResult, activities_pull, next_pull_slot
-from .runs import sync_run_book, sync_run_finish, sync_run_open, sync_state_for
+from .runs import sync_run, sync_run_book, sync_run_fail, sync_run_finish, sync_run_open, sync_state_for
 from .store import (
     UpsertResult,
     activities_upsert,
@@ -48,6 +48,7 @@ __all__ = [
     "connected_athletes",
     "export_import_request",
     "export_import_stored",
+    "export_zip_orphans",
     "detail_columns",
     "enrich_claimed",
     "enrich_dispatch",
@@ -59,7 +60,9 @@ __all__ = [
     "rollups_refresh",
     "strava_export_import",
     "summary_columns",
+    "sync_run",
     "sync_run_book",
+    "sync_run_fail",
     "sync_run_finish",
     "sync_run_open",
     "sync_state_for",

@@ -16,7 +16,7 @@ from stravasync.strava.quota import Grant, Kind, Priority
 from warehouse.models import Activity, SyncRun, SyncState
 from warehouse.services.enrich import activity_claim, activity_enrich, activity_release
 from warehouse.services.pull import PullResult, activities_pull
-from warehouse.services.runs import sync_run_finish, sync_run_open
+from warehouse.services.runs import sync_run, sync_run_finish
 
 
 def connected_athletes() -> QuerySet[Athlete]:
@@ -102,18 +102,21 @@ def enrich_claimed(*, activity_id: int, grant: dict | None = None) -> bool:
         if grant:
             quota.release(Grant(**grant), 1, kind=Kind.READ)
         return False
-    run = sync_run_open(kind=SyncRun.Kind.ENRICH, athlete_id=athlete_id, trigger=SyncRun.Trigger.DISPATCHER)
-    try:
-        return activity_enrich(activity_id=activity_id, grant=grant, run=run)
-    except StravaError:
-        return False  # recorded on the activity, which rests until it may try again
-    finally:
-        activity_release(activity_id=activity_id)
-        # The run ends with the athlete's backlog (claimed ones still count: their tasks are running).
-        owed = Activity.objects.filter(Q(enrich_not_before__isnull=True) | Q(enrich_not_before__lte=timezone.now()),
-                                       athlete_id=athlete_id, detail_fetched_at__isnull=True)
-        if not owed.exists():
-            sync_run_finish(run)
+    # The athlete's run is shared by the dispatcher's tasks: it ends with the backlog, or with an
+    # error nobody expected (the next task opens a new one).
+    with sync_run(kind=SyncRun.Kind.ENRICH, athlete_id=athlete_id, trigger=SyncRun.Trigger.DISPATCHER,
+                  finish=False) as run:
+        try:
+            return activity_enrich(activity_id=activity_id, grant=grant, run=run)
+        except StravaError:
+            return False  # recorded on the activity, which rests until it may try again
+        finally:
+            activity_release(activity_id=activity_id)
+            # Claimed ones still count: their tasks are running.
+            owed = Activity.objects.filter(Q(enrich_not_before__isnull=True) | Q(enrich_not_before__lte=timezone.now()),
+                                           athlete_id=athlete_id, detail_fetched_at__isnull=True)
+            if not owed.exists():
+                sync_run_finish(run)
 
 
 def pull_pending_calls() -> int:

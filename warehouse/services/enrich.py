@@ -6,6 +6,7 @@ An activity without details is the enrich backlog itself.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -18,7 +19,7 @@ from stravasync.strava.errors import RateLimited, StravaError, SubscriptionInact
 from stravasync.strava.quota import Grant, Kind, Priority
 from warehouse.models import Activity, SyncRun
 from warehouse.selectors import activities_to_enrich
-from warehouse.services.runs import _permit, _rest_until, sync_run_book, sync_run_finish, sync_run_open
+from warehouse.services.runs import _permit, _rest_until, sync_run, sync_run_book
 from warehouse.services.store import activity_store_detail
 
 
@@ -48,21 +49,18 @@ def activity_enrich(
         if permit is not None:
             quota.release(permit, 1, kind=Kind.READ)
         return False
-    own_run = run is None
-    if run is None:
-        run = sync_run_open(kind=SyncRun.Kind.ENRICH, athlete_id=activity.athlete_id, trigger=SyncRun.Trigger.TASK)
-    client = StravaClient(athlete_id=activity.athlete_id, priority=priority, grant=permit)
-    try:
-        detail = client.get_activity(activity.strava_id, include_all_efforts=True)
-    except StravaError as exc:
-        _enrich_failed(activity, exc, run=run, calls=client.calls)
-        if own_run:
-            sync_run_finish(run)
-        raise
-    changed = activity_store_detail(activity=activity, detail=detail)
-    sync_run_book(run, calls=client.calls, pages=1, updated=1 if changed else 0)
-    if own_run:
-        sync_run_finish(run)
+    with ExitStack() as scope:
+        if run is None:  # a run of its own, closed (with the error) whatever happens
+            run = scope.enter_context(sync_run(kind=SyncRun.Kind.ENRICH, athlete_id=activity.athlete_id,
+                                               trigger=SyncRun.Trigger.TASK))
+        client = StravaClient(athlete_id=activity.athlete_id, priority=priority, grant=permit)
+        try:
+            detail = client.get_activity(activity.strava_id, include_all_efforts=True)
+        except StravaError as exc:
+            _enrich_failed(activity, exc, run=run, calls=client.calls)
+            raise
+        changed = activity_store_detail(activity=activity, detail=detail)
+        sync_run_book(run, calls=client.calls, pages=1, updated=1 if changed else 0)
     return True
 
 
@@ -102,14 +100,15 @@ def activities_enrich(
     ids = list(targets.values_list("pk", flat=True))
     runs: dict[int, SyncRun] = {}
     fetched = failed = 0
-    try:
+    # One run per athlete met, each closed when the walk ends, with the error if one stops it.
+    with ExitStack() as scope:
         for activity in _in_chunks(ids):
             if should_stop and should_stop():
                 break
             run = runs.get(activity.athlete_id)
             if run is None:
-                run = runs[activity.athlete_id] = sync_run_open(kind=SyncRun.Kind.ENRICH, athlete_id=activity.athlete_id,
-                                                                trigger=trigger)
+                run = runs[activity.athlete_id] = scope.enter_context(
+                    sync_run(kind=SyncRun.Kind.ENRICH, athlete_id=activity.athlete_id, trigger=trigger))
             if not activity_claim(activity_id=activity.pk, force=force):
                 continue  # a dispatcher's worker is fetching it right now: never two calls for one activity
             try:
@@ -124,9 +123,6 @@ def activities_enrich(
             fetched += int(done)
             if on_activity is not None:
                 on_activity(activity, done)
-    finally:
-        for run in runs.values():
-            sync_run_finish(run)
     last = next(iter(runs.values()), None) if len(runs) == 1 else None
     return fetched, failed, last
 

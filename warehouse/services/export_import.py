@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import uuid
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import IO, Any
@@ -22,11 +23,14 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from accounts.models import Athlete
+from stravasync.storage import storage_files
 from warehouse import strava_export
 from warehouse.models import Activity, SyncRun, SyncState
 from warehouse.routes import polyline_encode, route_from_file, thin
-from warehouse.services.runs import sync_run_finish, sync_run_open, sync_state_for
+from warehouse.services.runs import sync_run, sync_run_finish, sync_state_for
 from warehouse.services.store import UPSERT_CHUNK, rollups_refresh
+from warehouse.zipmember import UNREADABLE, MemberRefused, ReadBudget, member_open, member_read
 
 
 # --- a zip given on the web -----------------------------------------------------------------------------
@@ -42,18 +46,37 @@ def export_import_request(*, athlete_id: int, archive: File) -> str:
 
 
 def export_import_stored(*, athlete_id: int, name: str, trigger: str = SyncRun.Trigger.WEB) -> ImportResult:
-    """Import a stored export zip (no API call), then delete it: its activities are stored."""
+    """Import a stored export zip (no API call), then delete it: its activities are stored.
+
+    The run is opened first, so that even a missing file leaves a row, with its reason, on the import page.
+    """
     try:
-        stored = default_storage.open(name, "rb")
-    except (OSError, SuspiciousFileOperation) as exc:
-        # SuspiciousFileOperation: a name outside the storage (a local path queued by an older version).
-        raise strava_export.ExportError(f"the stored export {name} is missing") from exc
-    try:
-        # zipfile reads a seekable file object as well as a path: a bucket's file is one.
-        with stored:
-            return strava_export_import(athlete_id=athlete_id, path=stored, trigger=trigger)
+        with sync_run(kind=SyncRun.Kind.IMPORT, athlete_id=athlete_id, trigger=trigger,
+                      notes={"file": Path(name).name}, finish=False) as run:
+            try:
+                stored = default_storage.open(name, "rb")
+            except (OSError, SuspiciousFileOperation) as exc:
+                # SuspiciousFileOperation: a name outside the storage (a local path queued by an older version).
+                raise strava_export.ExportError(f"the stored export {name} is missing") from exc
+            # zipfile reads a seekable file object as well as a path: a bucket's file is one.
+            with stored:
+                return _import(athlete_id=athlete_id, source=stored, run=run)
     finally:
-        default_storage.delete(name)
+        try:
+            default_storage.delete(name)
+        except (OSError, SuspiciousFileOperation):
+            pass  # gone already, or never ours to delete
+
+
+def export_zip_orphans(*, now: datetime) -> Iterator[tuple[str, str]]:
+    """(name, why) for stored export zips no task will read: a day old (the task deletes its zip), or of an athlete gone."""
+    athletes = set(Athlete.objects.values_list("pk", flat=True))
+    for name in storage_files(default_storage, "imports"):
+        owner = name.split("/")[1] if name.count("/") >= 2 else ""
+        if not owner.isdigit() or int(owner) not in athletes:
+            yield name, "its athlete is gone"
+        elif default_storage.get_modified_time(name) < now - timedelta(days=1):
+            yield name, "older than a day: its import task is not coming"
 
 
 # --- Strava's bulk export -----------------------------------------------------------------------------
@@ -67,6 +90,7 @@ class ImportResult:
     routes: int = 0
     manual_complete: int = 0  # manual activities: the export is their whole detail, no call needed
     errors: list[str] = field(default_factory=list)
+    files_refused: list[str] = field(default_factory=list)  # activity files past a limit: no route from them
     columns: strava_export.ColumnMap | None = None
     unknown_sports: dict[str, int] = field(default_factory=dict)
     run_id: int | None = None
@@ -75,6 +99,7 @@ class ImportResult:
         return {
             "rows": self.rows, "filled": self.filled, "unchanged": self.unchanged, "skipped": self.skipped,
             "routes": self.routes, "manual_complete": self.manual_complete, "errors": self.errors[:50],
+            "files_refused": self.files_refused[:50],
             "language": self.columns.language if self.columns else "",
             "columns_by_position": self.columns.by_position if self.columns else [],
             "columns_unknown": self.columns.unknown if self.columns else [],
@@ -92,10 +117,7 @@ def _activities_member(archive: zipfile.ZipFile) -> zipfile.ZipInfo:
     candidates = [i for i in archive.infolist() if i.filename.rsplit("/", 1)[-1] == "activities.csv" and not i.is_dir()]
     if not candidates:
         raise strava_export.ExportError("no activities.csv in this zip: is it Strava's \"Download your data\" archive?")
-    member = min(candidates, key=lambda i: i.filename.count("/"))
-    if member.file_size > settings.UPLOADS_ARCHIVE_MAX_BYTES:
-        raise strava_export.ExportError(f"activities.csv is larger than {settings.UPLOADS_ARCHIVE_MAX_BYTES} bytes")
-    return member
+    return min(candidates, key=lambda i: i.filename.count("/"))
 
 
 def _manual_detail(strava_id: int, columns: dict[str, Any]) -> dict[str, Any]:
@@ -122,42 +144,42 @@ def strava_export_import(
     the enrich backlog, whose one call per activity then fetches only what the export lacks
     (segment efforts, splits). The backfill is marked done: the export holds the history.
     """
-    result = ImportResult()
     source = path if isinstance(path, str | Path) else path.name  # an opened file: the name it was opened by
-    run = sync_run_open(kind=SyncRun.Kind.IMPORT, athlete_id=athlete_id, trigger=trigger,
-                        notes={"file": Path(source).name})
-    result.run_id = run.pk
+    with sync_run(kind=SyncRun.Kind.IMPORT, athlete_id=athlete_id, trigger=trigger,
+                  notes={"file": Path(source).name}, finish=False) as run:
+        return _import(athlete_id=athlete_id, source=path, run=run, routes=routes, on_progress=on_progress)
+
+
+def _import(*, athlete_id: int, source: str | Path | IO[bytes], run: SyncRun, routes: bool = True,
+            on_progress: Callable[[str, int, int], None] | None = None) -> ImportResult:
+    """The import inside its run; an ExportError (said plainly) finishes the run with the reason."""
+    result = ImportResult(run_id=run.pk)
+    budget = ReadBudget(bytes_left=settings.UPLOADS_ARCHIVE_MAX_BYTES, total=settings.UPLOADS_ARCHIVE_MAX_BYTES)
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(source) as archive:
             member = _activities_member(archive)
-            header, rows = strava_export.read_csv(archive.read(member))
-            result.columns = strava_export.map_columns(header)
+            with member_open(archive, member, max_bytes=settings.WAREHOUSE_EXPORT_CSV_MAX_BYTES,
+                             max_ratio=settings.UPLOADS_ARCHIVE_MAX_RATIO, budget=budget,
+                             label="activities.csv") as stream:
+                parsed = _read_rows(stream, result)
             root = member.filename[: -len("activities.csv")]
-            parsed: list[strava_export.ExportActivity] = []
-            for number, row in enumerate(rows, start=2):
-                if not any(cell.strip() for cell in row):
-                    continue
-                result.rows += 1
-                try:
-                    item = strava_export.row_activity(row, result.columns, header=header)
-                except ValueError as exc:
-                    result.skipped += 1
-                    result.errors.append(f"line {number}: {exc}")
-                    continue
-                if not item.sport_known:
-                    result.unknown_sports[item.columns["sport_type"]] = result.unknown_sports.get(item.columns["sport_type"], 0) + 1
-                parsed.append(item)
             for start in range(0, len(parsed), UPSERT_CHUNK):
                 chunk = parsed[start : start + UPSERT_CHUNK]
                 if routes:
-                    _routes_from_files(archive, root, chunk, result)
+                    _routes_from_files(archive, root, chunk, result, budget)
                 _import_chunk(athlete_id, chunk, result)
                 if on_progress is not None:
                     on_progress("rows", min(start + UPSERT_CHUNK, len(parsed)), len(parsed))
-    except (zipfile.BadZipFile, strava_export.ExportError, OSError) as exc:
-        message = str(exc) if not isinstance(exc, zipfile.BadZipFile) else f"not a zip file: {exc}"
-        sync_run_finish(run, error=message, notes=result.notes())
-        raise strava_export.ExportError(message) from exc
+    except (strava_export.ExportError, MemberRefused, *UNREADABLE) as exc:
+        if isinstance(exc, zipfile.BadZipFile):
+            message = f"not a zip file: {exc}"
+        elif isinstance(exc, strava_export.ExportError | MemberRefused):
+            message = str(exc)
+        else:
+            message = f"the zip cannot be read (damaged, or a compression we do not know): {exc}"
+        SyncRun.objects.filter(pk=run.pk).update(created=result.created, updated=result.filled,
+                                                 notes={**run.notes, **result.notes()})
+        raise strava_export.ExportError(message or type(exc).__name__) from exc
     rollups_refresh(athlete_id=athlete_id)
     _mark_history_known(athlete_id)
     SyncRun.objects.filter(pk=run.pk).update(created=result.created, updated=result.filled)
@@ -165,19 +187,49 @@ def strava_export_import(
     return result
 
 
+def _read_rows(stream: IO[bytes], result: ImportResult) -> list[strava_export.ExportActivity]:
+    header, rows = strava_export.read_csv(stream)
+    result.columns = strava_export.map_columns(header)
+    parsed: list[strava_export.ExportActivity] = []
+    for number, row in enumerate(rows, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        result.rows += 1
+        try:
+            item = strava_export.row_activity(row, result.columns, header=header)
+        except ValueError as exc:
+            result.skipped += 1
+            result.errors.append(f"line {number}: {exc}")
+            continue
+        if not item.sport_known:
+            result.unknown_sports[item.columns["sport_type"]] = result.unknown_sports.get(item.columns["sport_type"], 0) + 1
+        parsed.append(item)
+    return parsed
+
+
 def _routes_from_files(archive: zipfile.ZipFile, root: str, chunk: list[strava_export.ExportActivity],
-                       result: ImportResult) -> None:
-    names = set(archive.namelist())
+                       result: ImportResult, budget: ReadBudget) -> None:
+    """Routes from the activity files, each read through a bounded stream: a file past a limit is reported and skipped."""
     for item in chunk:
-        member = f"{root}{item.filename}" if item.filename else ""
-        if not member or member not in names:
+        if not item.filename:
             continue
-        info = archive.getinfo(member)
-        ratio = info.file_size / max(1, info.compress_size)
-        if info.file_size > settings.UPLOADS_MAX_FILE_BYTES or ratio > settings.UPLOADS_ARCHIVE_MAX_RATIO:
-            result.errors.append(f"{item.filename}: refused (too large or too compressed)")
+        try:
+            info = archive.getinfo(f"{root}{item.filename}")
+        except KeyError:
             continue
-        points = route_from_file(item.filename, archive.read(member))
+        try:
+            data = member_read(archive, info, max_bytes=settings.WAREHOUSE_EXPORT_FILE_MAX_BYTES,
+                               max_ratio=settings.UPLOADS_ARCHIVE_MAX_RATIO, budget=budget, label=item.filename)
+        except MemberRefused as exc:
+            result.files_refused.append(f"{exc}: its route is not read")
+            if budget.bytes_left < 0:
+                raise
+            continue
+        except UNREADABLE as exc:  # one damaged member: its route is lost, not the import
+            result.files_refused.append(f"{item.filename}: unreadable in the zip ({exc})")
+            continue
+        points = route_from_file(item.filename, data)
+        del data
         if len(points) >= 2:
             item.columns["summary_polyline"] = polyline_encode(thin(points))
             item.columns["start_lat"], item.columns["start_lng"] = (round(v, 6) for v in points[0])

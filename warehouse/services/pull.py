@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +21,7 @@ from stravasync.strava.client import StravaClient
 from stravasync.strava.errors import StravaError
 from stravasync.strava.quota import Grant, Kind, Priority
 from warehouse.models import SyncRun, SyncState
-from warehouse.services.runs import _permit, _rest_until, sync_run_book, sync_run_finish, sync_run_open, sync_state_for
+from warehouse.services.runs import _permit, _rest_until, sync_run, sync_run_book, sync_run_finish, sync_state_for
 from warehouse.services.store import UpsertResult, _when, activities_upsert
 
 PER_PAGE = 200  # Strava's maximum page size: the fewest calls for a history
@@ -105,10 +106,25 @@ def activities_pull(
         SyncState.objects.filter(pk=state.pk).update(backfill_cursor=None, backfill_done=False, backfill_done_at=None)
         state.refresh_from_db()
     own_run = run is None
-    if run is None:
-        run = sync_run_open(kind=SyncRun.Kind.PULL, athlete_id=athlete_id, trigger=trigger,
-                            notes={"full": True} if full else None)
-    client = StravaClient(athlete_id=athlete_id, priority=priority, grant=_permit(grant))
+    with ExitStack() as scope:
+        if run is None:
+            # Closed with the error by whatever raises, except a dispatcher's run, which a Strava error
+            # (booked on it and on the state) only pauses until its next page.
+            dispatched = trigger == SyncRun.Trigger.DISPATCHER
+            run = scope.enter_context(sync_run(kind=SyncRun.Kind.PULL, athlete_id=athlete_id, trigger=trigger,
+                                               notes={"full": True} if full else None, finish=False,
+                                               open_on=(StravaError,) if dispatched else ()))
+        result = _pull_pages(state, run, max_calls=max_calls, pull_now=pull_now, priority=priority, grant=grant,
+                             on_page=on_page, should_stop=should_stop)
+        if own_run and (result.done or trigger != SyncRun.Trigger.DISPATCHER):
+            sync_run_finish(run)
+    return result
+
+
+def _pull_pages(state: SyncState, run: SyncRun, *, max_calls: int | None, pull_now: bool, priority: Priority,
+                grant: dict | Grant | None, on_page: PageCallback | None,
+                should_stop: Callable[[], bool] | None) -> PullResult:
+    client = StravaClient(athlete_id=state.athlete_id, priority=priority, grant=_permit(grant))
     result = PullResult(run_id=run.pk)
     incremental_done = False
     booked = 0
@@ -146,8 +162,6 @@ def activities_pull(
             if permit is not None:
                 quota.release(permit, 1, kind=Kind.READ)  # the dispatcher's permit was not needed
     result.backfill_done = state.backfill_done
-    if own_run and (result.done or trigger != SyncRun.Trigger.DISPATCHER):
-        sync_run_finish(run)
     return result
 
 

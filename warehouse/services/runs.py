@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,7 +22,9 @@ from stravasync.strava.errors import (
 )
 from stravasync.strava.quota import Grant
 from warehouse.models import SyncRun, SyncState
+from warehouse.strava_export import ExportError
 
+logger = logging.getLogger(__name__)
 
 # --- runs and state -------------------------------------------------------------------------------
 def sync_state_for(*, athlete_id: int) -> SyncState:
@@ -58,6 +63,39 @@ def sync_run_finish(run: SyncRun, *, error: str | None = None, notes: dict | Non
     SyncRun.objects.filter(pk=run.pk).update(**updates)
     run.refresh_from_db()
     return run
+
+
+@contextmanager
+def sync_run(*, kind: str, athlete_id: int | None, trigger: str, notes: dict | None = None,
+             finish: bool = True, open_on: tuple[type[BaseException], ...] = ()) -> Iterator[SyncRun]:
+    """A run that is closed whatever its body raises: `with sync_run(kind=..., athlete_id=..., trigger=...) as run:`.
+
+    Any exception finishes the run with its text (an error booked earlier, more precise, is kept)
+    and is raised again, so the task queue records the failure too. On success the run is finished
+    unless `finish=False`: the dispatcher's runs stay open across tasks, and their body decides.
+    `open_on`: exceptions the body has booked on the run and after which it goes on in a later task
+    (a dispatcher's run waiting for the quota).
+    """
+    run = sync_run_open(kind=kind, athlete_id=athlete_id, trigger=trigger, notes=notes)
+    try:
+        yield run
+    except BaseException as exc:
+        if not isinstance(exc, open_on):
+            sync_run_fail(run, exc)
+        raise
+    if finish:
+        sync_run_finish(run)
+
+
+def sync_run_fail(run: SyncRun, exc: BaseException) -> None:
+    """Finish a run with the exception's text; never masks the exception being handled."""
+    # An export's refusal is already a sentence for the athlete; anything else is named by its type.
+    text = str(exc) if isinstance(exc, ExportError) else (f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+    try:
+        SyncRun.objects.filter(pk=run.pk, error="").update(error=text[:2000])
+        sync_run_finish(run)
+    except Exception:  # the database itself may be what failed: log, and let the original error go on
+        logger.exception("could not close %s after %s", run, type(exc).__name__)
 
 
 def _rest_until(exc: StravaError, *, attempts: int, now: datetime) -> tuple[datetime, str]:

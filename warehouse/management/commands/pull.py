@@ -32,32 +32,34 @@ class Command(StoppableCommand):
             self._pull(athlete, full=options["full"], wait=not options["no_wait"])
 
     def _pull(self, athlete: Any, *, full: bool, wait: bool) -> None:
-        run = services.sync_run_open(kind=SyncRun.Kind.PULL, athlete_id=athlete.pk, trigger=SyncRun.Trigger.COMMAND,
-                                     notes={"full": True} if full else None)
         bar = self.progress(desc=f"{athlete} pages", unit="page")
         def on_page(step: str, listed: int, upserted: services.UpsertResult) -> None:
             bar.update(1)
             bar.set_postfix(step=step, created=upserted.created, updated=upserted.updated)
 
         error = ""
-        try:
-            while True:
-                try:
-                    services.activities_pull(athlete_id=athlete.pk, full=full, pull_now=True, run=run, on_page=on_page,
-                                             should_stop=self.should_stop)
-                    break
-                except (RateLimited, SubscriptionInactive) as exc:
-                    retry_at = getattr(exc, "retry_at", None)
-                    if not wait or retry_at is None or not self.wait_until(retry_at, exc.message or "quota"):
-                        error = f"stopped: {exc.message or type(exc).__name__}; run again to resume"
+        # Closed on the way out, with the error if anything (Ctrl+C included) escapes the loop.
+        with services.sync_run(kind=SyncRun.Kind.PULL, athlete_id=athlete.pk, trigger=SyncRun.Trigger.COMMAND,
+                               notes={"full": True} if full else None) as run:
+            try:
+                while True:
+                    try:
+                        services.activities_pull(athlete_id=athlete.pk, full=full, pull_now=True, run=run,
+                                                 on_page=on_page, should_stop=self.should_stop)
                         break
-                    full = False  # the walk restarted once; resume it, do not restart it
-                except StravaError as exc:
-                    error = f"{type(exc).__name__}: {exc.message}"
-                    break
-        finally:
-            bar.close()
-            run = services.sync_run_finish(run, error=error or None)
+                    except (RateLimited, SubscriptionInactive) as exc:
+                        retry_at = getattr(exc, "retry_at", None)
+                        if not wait or retry_at is None or not self.wait_until(retry_at, exc.message or "quota"):
+                            error = f"stopped: {exc.message or type(exc).__name__}; run again to resume"
+                            break
+                        full = False  # the walk restarted once; resume it, do not restart it
+                    except StravaError as exc:
+                        error = f"{type(exc).__name__}: {exc.message}"
+                        break
+            finally:
+                bar.close()
+            if error:
+                services.sync_run_book(run, error=error)
         state = services.sync_state_for(athlete_id=athlete.pk)
         history = "complete" if state.backfill_done else f"back to {state.backfill_cursor:%Y-%m-%d} so far"
         line = (f"{athlete}: {run.pages} page(s), {run.calls} call(s), {run.created} created, {run.updated} updated; "
