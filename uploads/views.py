@@ -9,11 +9,12 @@ from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import athlete_of_request, user_of_request
+from stravasync.redirects import redirect_next
 
 from . import selectors, services
 from .models import Upload, UploadBatch
@@ -120,7 +121,7 @@ def retry(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"{upload.display_name} is queued again.")
     else:
         messages.error(request, f"{upload.display_name} cannot be retried ({upload.status}).")
-    return redirect(request.POST.get("next") or reverse("uploads:history"))
+    return redirect_next(request, reverse("uploads:history"))
 
 
 @login_required
@@ -129,7 +130,7 @@ def retry_all_failed(request: HttpRequest) -> HttpResponse:
     athlete = athlete_of_request(request)
     count = services.uploads_retry_failed(athlete=athlete)
     messages.success(request, f"{count} failed file(s) queued again.")
-    return redirect(request.POST.get("next") or reverse("uploads:history"))
+    return redirect_next(request, reverse("uploads:history"))
 
 
 @login_required
@@ -140,7 +141,7 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"{upload.display_name} and its stored file were deleted.")
     else:
         messages.error(request, "A file on its way to Strava cannot be deleted; wait until it has settled.")
-    return redirect(request.POST.get("next") or reverse("uploads:history"))
+    return redirect_next(request, reverse("uploads:history"))
 
 
 @login_required
