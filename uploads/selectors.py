@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.db.models import Count
 
+from stravasync.spreadsheets import csv_dict
 from stravasync.strava import quota
 from stravasync.strava.quota import Kind, Priority
 
@@ -65,7 +66,7 @@ def batch_report_csv(*, batch: UploadBatch) -> str:
     writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS)
     writer.writeheader()
     for row in batch_report(batch=batch)["rows"]:
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        writer.writerow(csv_dict(row))
     return out.getvalue()
 
 
