@@ -108,7 +108,7 @@ def history(request: HttpRequest) -> HttpResponse:
         "batch_id": batch_id,
         "statuses": Upload.Status.choices,
         "batches": UploadBatch.objects.filter(athlete=athlete)[:50],
-        "failed_count": Upload.objects.filter(athlete=athlete, status=Upload.Status.FAILED).count(),
+        "retryable_count": services.uploads_retryable(athlete=athlete).count(),
     }
     return render(request, "uploads/history.html", context)
 
@@ -120,7 +120,19 @@ def retry(request: HttpRequest, pk: int) -> HttpResponse:
     if services.upload_retry(upload=upload):
         messages.success(request, f"{upload.display_name} is queued again.")
     else:
-        messages.error(request, f"{upload.display_name} cannot be retried ({upload.status}).")
+        messages.error(request, f"{upload.display_name} cannot be retried: only a file that Strava refused or that "
+                                "failed on its way there can end otherwise.")
+    return redirect_next(request, reverse("uploads:history"))
+
+
+@login_required
+@require_POST
+def upload_anyway(request: HttpRequest, pk: int) -> HttpResponse:
+    upload = get_object_or_404(Upload.objects.filter(athlete__user=user_of_request(request)), pk=pk)
+    if services.upload_anyway(upload=upload):
+        messages.success(request, f"{upload.display_name} is queued for Strava, though it looked like no activity.")
+    else:
+        messages.error(request, f"{upload.display_name} is not a junk file with its bytes kept ({upload.status}).")
     return redirect_next(request, reverse("uploads:history"))
 
 

@@ -16,11 +16,10 @@ from .ingest import (
     upload_ingest_bytes,
     upload_mark_junk,
     upload_reclassify,
-    upload_retry,
-    uploads_retry_failed,
 )
 from .post import upload_post, uploads_dispatch, uploads_pending_calls, uploads_requeue_stale
 from .reports import batch_report_store
+from .review import upload_anyway, upload_retry, uploads_retry_failed, uploads_retryable
 from .states import TRANSITIONS, batch_refresh, upload_transition
 
 __all__ = [
@@ -28,6 +27,7 @@ __all__ = [
     "batch_create",
     "batch_refresh",
     "batch_report_store",
+    "upload_anyway",
     "upload_delete",
     "upload_ingest",
     "upload_ingest_bytes",
@@ -41,4 +41,5 @@ __all__ = [
     "uploads_pending_calls",
     "uploads_requeue_stale",
     "uploads_retry_failed",
+    "uploads_retryable",
 ]
