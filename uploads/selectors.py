@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Count
 
@@ -61,11 +63,11 @@ def batch_report(*, batch: UploadBatch) -> dict:
     }
 
 
-def batch_report_csv(*, batch: UploadBatch) -> str:
+def batch_report_csv(*, batch: UploadBatch, extra_rows: Iterable[Mapping[str, Any]] = ()) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS)
     writer.writeheader()
-    for row in batch_report(batch=batch)["rows"]:
+    for row in [*batch_report(batch=batch)["rows"], *extra_rows]:
         writer.writerow(csv_dict(row))
     return out.getvalue()
 
