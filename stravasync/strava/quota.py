@@ -456,6 +456,8 @@ def quota_status() -> dict:
         "day_resets_at": snap["day_resets_at"].isoformat(),
         "closed_until": state.closed_until.isoformat() if snap["closed"] and state.closed_until else None,
         "rate_limited_total": state.rate_limited_total,
+        # False until a response's headers have shown this window's usage: only probe permits till then.
+        "window_usage_known": state.confirmed_window == state.window_index,
         "available_now": {
             p.name.lower(): {k.value: snap["available"][p][k] for k in Kind} for p in Priority
         },
