@@ -100,7 +100,8 @@ def batch_status(*, batch: UploadBatch, file_limit: int = 1000) -> dict:
             "status": u.status,
             "reason": u.reason,
             "activity_id": u.activity_id or u.duplicate_of_activity,
-            "retry": u.status in (Upload.Status.FAILED, Upload.Status.JUNK) and bool(u.file),
+            "retry": u.can_retry,  # only where another try can end otherwise
+            "upload_anyway": u.can_upload_anyway,
         }
         for u in Upload.objects.filter(batch=batch).order_by("id")[:file_limit]
     ]

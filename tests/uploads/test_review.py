@@ -90,3 +90,13 @@ def test_the_views_and_admin_refuse_a_retry_that_could_not_change_the_outcome(cl
     assert fresh(junk).status == "queued"
     client.post(f"/uploads/files/{unreadable.pk}/upload-anyway/")
     assert fresh(unreadable).status == "failed"
+
+
+def test_the_batch_page_offers_the_same_choices(files):
+    from uploads.selectors import batch_status
+
+    refused, unreadable, junk = files
+    offers = {f["id"]: (f["retry"], f["upload_anyway"]) for f in batch_status(batch=refused.batch)["files"]}
+    assert offers[refused.pk] == (True, False)
+    assert offers[junk.pk] == (False, True)
+    assert offers[unreadable.pk] == (False, False)
