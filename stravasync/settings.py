@@ -184,6 +184,13 @@ QUOTA_EDGE_SECONDS = env.float("QUOTA_EDGE_SECONDS", default=2.0)
 QUOTA_RESERVE_RELEASE = env.float("QUOTA_RESERVE_RELEASE", default=0.15)
 # While the API subscription is inactive, one probe call is let through this often.
 QUOTA_INACTIVE_PROBE_SECONDS = env.int("QUOTA_INACTIVE_PROBE_SECONDS", default=600)
+# Other clients of the same client id may have spent the window before we saw it: until a
+# response's headers show this window's real usage, only this many permits are granted
+# (0 turns probing off). Refused callers come back after QUOTA_WINDOW_PROBE_RETRY seconds; probes
+# that bring no answer within QUOTA_WINDOW_PROBE_TIMEOUT seconds are granted again.
+QUOTA_WINDOW_PROBE_PERMITS = env.int("QUOTA_WINDOW_PROBE_PERMITS", default=1)
+QUOTA_WINDOW_PROBE_RETRY = env.float("QUOTA_WINDOW_PROBE_RETRY", default=0.5)
+QUOTA_WINDOW_PROBE_TIMEOUT = env.float("QUOTA_WINDOW_PROBE_TIMEOUT", default=30.0)
 
 # --- Uploads ------------------------------------------------------------------------------
 # Browser uploads: at most this many files and bytes in one request (the page splits bigger

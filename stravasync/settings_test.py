@@ -29,3 +29,6 @@ STRAVA_CLIENT_SECRET = "sandbox-secret"
 SOCIAL_AUTH_STRAVA_KEY = STRAVA_CLIENT_ID
 SOCIAL_AUTH_STRAVA_SECRET = STRAVA_CLIENT_SECRET
 SANDBOX_UPLOAD_DELAY = 0.0
+# Tests of permits, reserves and dispatch start from a window whose usage is known; the window
+# probe's own tests (and the process drills, through the environment) turn it on.
+QUOTA_WINDOW_PROBE_PERMITS = int(os.environ.get("QUOTA_WINDOW_PROBE_PERMITS", "0"))

@@ -35,7 +35,7 @@ class UploadAdmin(admin.ModelAdmin):
                        "posted_at", "settled_at", "stored_file", "created_at", "updated_at")
     exclude = ("file",)
     inlines = [UploadEventInline]
-    actions = ["retry", "mark_junk", "reclassify"]
+    actions = ["retry", "upload_anyway", "mark_junk", "reclassify"]
     show_full_result_count = False  # a COUNT(*) per page is slow at 100,000 uploads
 
     @admin.display(description="activity")
@@ -55,10 +55,18 @@ class UploadAdmin(admin.ModelAdmin):
             return "—"
         return format_html('<a href="{}">download</a>', reverse("uploads:download", args=[obj.pk]))
 
-    @admin.action(description="Retry the selected failed or junk files")
+    @admin.action(description="Retry the selected files that Strava refused or that failed in transit")
     def retry(self, request: HttpRequest, queryset: QuerySet[Upload]) -> None:
         done = sum(services.upload_retry(upload=u) for u in queryset)
-        messages.info(request, f"{done} file(s) queued again.")
+        skipped = queryset.count() - done
+        messages.info(request, f"{done} file(s) queued again."
+                      + (f" {skipped} skipped: they failed before any call (or are not failed), so would fail the same."
+                         if skipped else ""))
+
+    @admin.action(description="Upload the selected junk files anyway")
+    def upload_anyway(self, request: HttpRequest, queryset: QuerySet[Upload]) -> None:
+        done = sum(services.upload_anyway(upload=u) for u in queryset)
+        messages.info(request, f"{done} junk file(s) queued for Strava.")
 
     @admin.action(description="Mark the selected files as junk")
     def mark_junk(self, request: HttpRequest, queryset: QuerySet[Upload]) -> None:

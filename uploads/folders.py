@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import stat
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from .models import Upload
@@ -12,19 +14,58 @@ EXTENSIONS = (".fit", ".fit.gz", ".gpx", ".gpx.gz", ".tcx", ".tcx.gz", ".zip", "
 TIDY_DIRS = ("_junk", "_failed", "_uploaded")
 
 
-def scan_folder(root: Path) -> Iterator[Path]:
+@dataclass(frozen=True)
+class Skipped:
+    """An input of the folder that was not ingested, and why (it gets a line in the report)."""
+
+    name: str  # relative to the folder
+    reason: str
+
+    def report_row(self) -> dict[str, str | None]:
+        return {"file": self.name, "status": "skipped", "upload_id": None, "activity_id": None,
+                "duplicate_of": None, "reason": self.reason, "start_time": None, "sha256": ""}
+
+
+def _special_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
+def scan_folder(root: Path, skipped: list[Skipped] | None = None) -> Iterator[Path]:
     """Activity files and archives under `root` (extensions in any case), never outside it.
 
-    Symlinks that lead out of the folder are skipped, as are our own tidy-up folders.
+    Our own tidy-up folders and files of other types are passed over in silence (as in archives);
+    symlinks that are broken or lead out of the folder, FIFOs, sockets and devices are skipped
+    with a reason added to `skipped`.
     """
     root = root.resolve()
+    notes = skipped if skipped is not None else []
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
         if relative.parts and relative.parts[0] in TIDY_DIRS:
             continue
-        if not path.is_file() or not path.name.lower().endswith(EXTENSIONS):
+        if path.is_symlink():
+            target = path.resolve()
+            if not target.exists():
+                notes.append(Skipped(str(relative), "skipped: a broken symlink"))
+                continue
+            if not target.is_relative_to(root):
+                notes.append(Skipped(str(relative), "skipped: a symlink leading outside the folder"))
+                continue
+        try:
+            mode = path.stat().st_mode
+        except OSError as exc:
+            notes.append(Skipped(str(relative), f"skipped: could not be read ({exc.strerror or exc})"))
             continue
-        if not path.resolve().is_relative_to(root):
+        if stat.S_ISDIR(mode):
+            continue
+        if not stat.S_ISREG(mode):
+            notes.append(Skipped(str(relative), f"skipped: {_special_kind(mode)}, not a regular file"))
+            continue
+        if not path.name.lower().endswith(EXTENSIONS):
             continue
         yield path
 

@@ -95,6 +95,21 @@ class Upload(models.Model):
     def is_final(self) -> bool:
         return self.status in self.FINAL
 
+    @property
+    def reached_strava(self) -> bool:
+        """A POST was made (answered, refused or lost in transit): only then can another try end otherwise."""
+        return self.attempts > 0 or self.posted_at is not None or self.strava_upload_id is not None
+
+    @property
+    def can_retry(self) -> bool:
+        """Failed at Strava or on the way there; a file that failed before any call would fail the same."""
+        return self.status == self.Status.FAILED and bool(self.file.name) and self.reached_strava
+
+    @property
+    def can_upload_anyway(self) -> bool:
+        """Classified as junk, but a person may know better."""
+        return self.status == self.Status.JUNK and bool(self.file.name)
+
 
 class UploadEvent(models.Model):
     """The state history of an upload: every transition, when and why."""

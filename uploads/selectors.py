@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Count
 
+from stravasync.spreadsheets import csv_dict
 from stravasync.strava import quota
 from stravasync.strava.quota import Kind, Priority
 
@@ -60,12 +63,12 @@ def batch_report(*, batch: UploadBatch) -> dict:
     }
 
 
-def batch_report_csv(*, batch: UploadBatch) -> str:
+def batch_report_csv(*, batch: UploadBatch, extra_rows: Iterable[Mapping[str, Any]] = ()) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS)
     writer.writeheader()
-    for row in batch_report(batch=batch)["rows"]:
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    for row in [*batch_report(batch=batch)["rows"], *extra_rows]:
+        writer.writerow(csv_dict(row))
     return out.getvalue()
 
 
@@ -97,7 +100,8 @@ def batch_status(*, batch: UploadBatch, file_limit: int = 1000) -> dict:
             "status": u.status,
             "reason": u.reason,
             "activity_id": u.activity_id or u.duplicate_of_activity,
-            "retry": u.status in (Upload.Status.FAILED, Upload.Status.JUNK) and bool(u.file),
+            "retry": u.can_retry,  # only where another try can end otherwise
+            "upload_anyway": u.can_upload_anyway,
         }
         for u in Upload.objects.filter(batch=batch).order_by("id")[:file_limit]
     ]

@@ -16,5 +16,6 @@ urlpatterns = [
     path("batches/<int:pk>/report.<str:fmt>", views.report, name="report"),
     path("files/<int:pk>/download/", views.download, name="download"),
     path("files/<int:pk>/retry/", views.retry, name="retry"),
+    path("files/<int:pk>/upload-anyway/", views.upload_anyway, name="upload-anyway"),
     path("files/<int:pk>/delete/", views.delete, name="delete"),
 ]

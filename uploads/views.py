@@ -9,11 +9,12 @@ from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import athlete_of_request, user_of_request
+from stravasync.redirects import redirect_next
 
 from . import selectors, services
 from .models import Upload, UploadBatch
@@ -107,7 +108,7 @@ def history(request: HttpRequest) -> HttpResponse:
         "batch_id": batch_id,
         "statuses": Upload.Status.choices,
         "batches": UploadBatch.objects.filter(athlete=athlete)[:50],
-        "failed_count": Upload.objects.filter(athlete=athlete, status=Upload.Status.FAILED).count(),
+        "retryable_count": services.uploads_retryable(athlete=athlete).count(),
     }
     return render(request, "uploads/history.html", context)
 
@@ -119,8 +120,20 @@ def retry(request: HttpRequest, pk: int) -> HttpResponse:
     if services.upload_retry(upload=upload):
         messages.success(request, f"{upload.display_name} is queued again.")
     else:
-        messages.error(request, f"{upload.display_name} cannot be retried ({upload.status}).")
-    return redirect(request.POST.get("next") or reverse("uploads:history"))
+        messages.error(request, f"{upload.display_name} cannot be retried: only a file that Strava refused or that "
+                                "failed on its way there can end otherwise.")
+    return redirect_next(request, reverse("uploads:history"))
+
+
+@login_required
+@require_POST
+def upload_anyway(request: HttpRequest, pk: int) -> HttpResponse:
+    upload = get_object_or_404(Upload.objects.filter(athlete__user=user_of_request(request)), pk=pk)
+    if services.upload_anyway(upload=upload):
+        messages.success(request, f"{upload.display_name} is queued for Strava, though it looked like no activity.")
+    else:
+        messages.error(request, f"{upload.display_name} is not a junk file with its bytes kept ({upload.status}).")
+    return redirect_next(request, reverse("uploads:history"))
 
 
 @login_required
@@ -129,7 +142,7 @@ def retry_all_failed(request: HttpRequest) -> HttpResponse:
     athlete = athlete_of_request(request)
     count = services.uploads_retry_failed(athlete=athlete)
     messages.success(request, f"{count} failed file(s) queued again.")
-    return redirect(request.POST.get("next") or reverse("uploads:history"))
+    return redirect_next(request, reverse("uploads:history"))
 
 
 @login_required
@@ -140,7 +153,7 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"{upload.display_name} and its stored file were deleted.")
     else:
         messages.error(request, "A file on its way to Strava cannot be deleted; wait until it has settled.")
-    return redirect(request.POST.get("next") or reverse("uploads:history"))
+    return redirect_next(request, reverse("uploads:history"))
 
 
 @login_required

@@ -18,6 +18,7 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import Athlete
+from stravasync.spreadsheets import csv_row
 from stravasync.strava import quota
 from stravasync.strava.quota import Kind, Priority
 
@@ -279,7 +280,7 @@ def export_csv_lines(*, activities: QuerySet[Activity]) -> Iterator[str]:
     for row in export_rows(activities=activities):
         out.seek(0)
         out.truncate()
-        writer.writerow(["" if row[c] is None else row[c] for c in EXPORT_COLUMNS])
+        writer.writerow(csv_row(row[c] for c in EXPORT_COLUMNS))
         yield out.getvalue()
 
 

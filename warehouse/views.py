@@ -15,6 +15,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import athlete_of_request
+from stravasync.redirects import redirect_next
 
 from . import charts, selectors, services
 from .forms import ExportUploadForm, FilterForm
@@ -164,7 +165,7 @@ def sync_now(request: HttpRequest) -> HttpResponse:
     state, _ = SyncState.objects.get_or_create(athlete=athlete)
     SyncState.objects.filter(pk=state.pk).update(next_pull_at=timezone.now())
     messages.success(request, "A pull of your new activities is queued.")
-    return redirect(request.POST.get("next") or reverse("warehouse:list"))
+    return redirect_next(request, reverse("warehouse:list"))
 
 
 @login_required

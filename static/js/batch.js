@@ -46,11 +46,13 @@
       }
       tr.appendChild(link);
       const action = el("td");
-      if (f.retry) {
+      // Retry where another try can end otherwise; "Upload anyway" for junk; nothing for unreadable files.
+      const choice = f.retry ? ["retry", "retry", "Retry"] : f.upload_anyway ? ["upload-anyway", "upload-anyway", "Upload anyway"] : null;
+      if (choice) {
         const form = el("form");
         form.method = "post";
-        form.action = `/uploads/files/${f.id}/retry/`;
-        form.innerHTML = `<input type="hidden" name="csrfmiddlewaretoken"><input type="hidden" name="next"><button type="submit" class="retry">Retry</button>`;
+        form.action = `/uploads/files/${f.id}/${choice[0]}/`;
+        form.innerHTML = `<input type="hidden" name="csrfmiddlewaretoken"><input type="hidden" name="next"><button type="submit" class="${choice[1]}">${choice[2]}</button>`;
         form.querySelector("[name=csrfmiddlewaretoken]").value = csrf;
         form.querySelector("[name=next]").value = window.location.pathname;
         action.appendChild(form);

@@ -26,6 +26,11 @@ class QuotaState(models.Model):
     # clock has turned, so they also count in the next window.
     edge_short = models.PositiveIntegerField(default=0)
     edge_read_short = models.PositiveIntegerField(default=0)
+    # The window whose real usage a response's headers have shown; until then only probe permits
+    # are granted in it (other clients of the client id may have spent it before we looked).
+    confirmed_window = models.BigIntegerField(null=True, blank=True)
+    probes_short = models.PositiveIntegerField(default=0)
+    probes_at = models.DateTimeField(null=True, blank=True)
     closed_until = models.DateTimeField(null=True, blank=True)
     rate_limited_total = models.PositiveIntegerField(default=0, help_text="429 answers received, ever")
     inactive_since = models.DateTimeField(null=True, blank=True)

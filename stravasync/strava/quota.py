@@ -50,7 +50,7 @@ class Grant:
     window_index: int
     day_index: int
     not_before: datetime | None = None
-    reason: str = ""  # why fewer were granted: "window", "daily", "reserve", "closed", "inactive"
+    reason: str = ""  # why fewer were granted: "window", "daily", "reserve", "closed", "inactive", "probe"
     at_edge: bool = False  # granted in a window's last seconds: counted in the next window too
 
     @property
@@ -125,6 +125,7 @@ def _roll(state: QuotaState, ts: float) -> None:
         state.read_used_short = state.edge_read_short if follows else 0
         state.edge_short = state.edge_read_short = 0
         state.window_index = window_index
+        state.probes_short, state.probes_at = 0, None
     if state.day_index != day_index:
         state.day_index = day_index
         state.used_daily = 0
@@ -157,6 +158,15 @@ class _Constraint:
         if self.used < self.limit and self.release_at > ts:
             return self.release_at
         return self.resets_at
+
+
+def _probes_left(state: QuotaState, ts: float) -> int | None:
+    """Permits still allowed before a response shows this window's real usage (None: it has)."""
+    if settings.QUOTA_WINDOW_PROBE_PERMITS <= 0 or state.confirmed_window == state.window_index:
+        return None
+    if state.probes_at is not None and ts - state.probes_at.timestamp() > settings.QUOTA_WINDOW_PROBE_TIMEOUT:
+        state.probes_short = 0  # the probes brought no answer (killed, timed out): probe again
+    return max(0, settings.QUOTA_WINDOW_PROBE_PERMITS - state.probes_short)
 
 
 def _constraints(state: QuotaState, kind: Kind, priority: Priority, ts: float) -> list[_Constraint]:
@@ -205,6 +215,12 @@ def acquire(*, kind: Kind | str = Kind.READ, priority: Priority | int = Priority
 
         constraints = _constraints(state, kind, priority, ts)
         granted = max(0, min([count] + [c.available() for c in constraints]))
+        probes_left = _probes_left(state, ts)
+        probing = probes_left is not None and probes_left < granted
+        if probes_left is not None:
+            granted = min(granted, probes_left)
+            state.probes_short += granted
+            state.probes_at = _dt(ts) if granted else state.probes_at
         state.used_short += granted
         state.used_daily += granted
         at_edge = window_bounds(ts)[2] - ts <= settings.QUOTA_EDGE_SECONDS
@@ -220,6 +236,10 @@ def acquire(*, kind: Kind | str = Kind.READ, priority: Priority | int = Priority
     edge = at_edge and granted > 0
     if granted >= count:
         return Grant(granted, requested, window_index, day_index, at_edge=edge)
+    if probing:
+        # Come back soon: once a probe's answer has shown the window's usage, permits flow again.
+        retry_at = min(ts + settings.QUOTA_WINDOW_PROBE_RETRY, window_bounds(ts)[2])
+        return Grant(granted, requested, window_index, day_index, not_before=_dt(retry_at), reason="probe", at_edge=edge)
     binding = [c for c in constraints if c.available() <= granted]
     retry = max(c.not_before(ts) for c in binding)
     reason = "reserve" if all(c.used + granted < c.limit for c in binding) else binding[0].name
@@ -241,6 +261,7 @@ def release(grant: Grant, count: int = 1, *, kind: Kind | str = Kind.READ) -> No
         _roll(state, now_ts())
         if state.window_index == grant.window_index:
             state.used_short = less(state.used_short)
+            state.probes_short = less(state.probes_short)
             state.read_used_short = less(state.read_used_short) if read else state.read_used_short
             if grant.at_edge:
                 state.edge_short = less(state.edge_short)
@@ -280,6 +301,7 @@ def _apply_headers(state: QuotaState, headers: Mapping[str, str], grant: Grant |
     if usage:
         if same_window:
             state.used_short = max(state.used_short, usage[0])
+            state.confirmed_window = state.window_index  # the window's real usage is known now
         if same_day:
             state.used_daily = max(state.used_daily, usage[1])
     if read_usage:
@@ -434,6 +456,8 @@ def quota_status() -> dict:
         "day_resets_at": snap["day_resets_at"].isoformat(),
         "closed_until": state.closed_until.isoformat() if snap["closed"] and state.closed_until else None,
         "rate_limited_total": state.rate_limited_total,
+        # False until a response's headers have shown this window's usage: only probe permits till then.
+        "window_usage_known": state.confirmed_window == state.window_index,
         "available_now": {
             p.name.lower(): {k.value: snap["available"][p][k] for k in Kind} for p in Priority
         },

@@ -40,6 +40,8 @@ def quota_settings(settings) -> dict[str, object]:
         "QUOTA_EDGE_SECONDS": 0.2,
         # The upload priority's reserve is released well before the edge, so no permit counts twice.
         "QUOTA_RESERVE_RELEASE": 0.3,
+        # Every window starts with one probe, as in production: it must not cost the fill.
+        "QUOTA_WINDOW_PROBE_PERMITS": 1,
     }
     for name, value in values.items():
         setattr(settings, name, value)

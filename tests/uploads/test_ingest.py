@@ -106,10 +106,10 @@ def test_a_settled_upload_cannot_move_again(ingest):
     assert Upload.objects.get(pk=upload.pk).status == "junk"
 
 
-def test_retry_requeues_a_failed_upload(ingest):
+def test_retry_requeues_an_upload_strava_refused(ingest):
     from uploads.services import upload_retry, upload_transition
 
     (upload,) = ingest(ACTIVITY_FIT)
-    upload_transition(upload_id=upload.pk, to="failed", reason="boom")
+    upload_transition(upload_id=upload.pk, to="failed", reason="boom", attempts=1)
     assert upload_retry(upload=upload) is True
     assert Upload.objects.get(pk=upload.pk).status == "queued"

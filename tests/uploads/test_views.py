@@ -97,12 +97,14 @@ def test_too_many_files_in_flight_are_refused_clearly(client, alice, settings):
 
 def test_history_filters_by_state_and_retries_all_failed(client, alices_files):
     batch, good, broken = alices_files
-    Upload.objects.filter(pk=good.pk).update(status="failed", reason="Strava said no")
+    Upload.objects.filter(pk=good.pk).update(status="failed", reason="Strava said no", attempts=1)
     client.force_login(batch.athlete.user)
     page = client.get("/uploads/?status=failed").content.decode()
-    assert "Strava said no" in page and "Retry all 2 failed" in page
+    # The empty file failed before any call: another try would fail the same, so it is not offered.
+    assert "Strava said no" in page and "Retry all 1 failed" in page
     client.post("/uploads/retry-failed/")
     assert Upload.objects.get(pk=good.pk).status == "queued"
+    assert Upload.objects.get(pk=broken.pk).status == "failed"
 
 
 def test_deleting_a_file_removes_it_and_its_bytes(client, alices_files, django_capture_on_commit_callbacks):
@@ -130,6 +132,6 @@ def test_the_admin_lists_uploads_with_a_bounded_number_of_queries(admin_client, 
 
 def test_the_admin_retry_action_requeues_failed_files(admin_client, alices_files):
     batch, good, broken = alices_files
-    Upload.objects.filter(pk=good.pk).update(status="failed")
+    Upload.objects.filter(pk=good.pk).update(status="failed", attempts=1)
     admin_client.post("/admin/uploads/upload/", {"action": "retry", "_selected_action": [good.pk]})
     assert Upload.objects.get(pk=good.pk).status == "queued"

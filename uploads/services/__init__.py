@@ -16,12 +16,11 @@ from .ingest import (
     upload_ingest_bytes,
     upload_mark_junk,
     upload_reclassify,
-    upload_retry,
-    uploads_retry_failed,
 )
 from .orphans import stored_upload_orphans
 from .post import upload_post, uploads_dispatch, uploads_pending_calls, uploads_requeue_stale
 from .reports import batch_report_store
+from .review import upload_anyway, upload_retry, uploads_retry_failed, uploads_retryable
 from .states import TRANSITIONS, batch_refresh, upload_transition
 
 __all__ = [
@@ -30,6 +29,7 @@ __all__ = [
     "batch_refresh",
     "batch_report_store",
     "stored_upload_orphans",
+    "upload_anyway",
     "upload_delete",
     "upload_ingest",
     "upload_ingest_bytes",
@@ -43,4 +43,5 @@ __all__ = [
     "uploads_pending_calls",
     "uploads_requeue_stale",
     "uploads_retry_failed",
+    "uploads_retryable",
 ]

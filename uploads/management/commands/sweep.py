@@ -10,13 +10,15 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from activityfiles import classify_bytes, classify_file, sniff_type
 from uploads.archives import iter_zip_members
-from uploads.folders import scan_folder
+from uploads.folders import Skipped, scan_folder
 
 
 def sweep_path(root: Path) -> list[dict]:
     """Verdicts for every file (and every archive member) under root, with no call and no write."""
-    results = []
-    files = [root] if root.is_file() else list(scan_folder(root))
+    results: list[dict] = []
+    skipped: list[Skipped] = []
+    files = [root] if root.is_file() else list(scan_folder(root, skipped))
+    results += [{"file": item.name, "verdict": "skipped", "reason": item.reason} for item in skipped]
     for path in files:
         with open(path, "rb") as fh:
             kind = sniff_type(fh.read(512))

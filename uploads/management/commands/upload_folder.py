@@ -14,7 +14,7 @@ from accounts.management.athletes import athlete_from_option
 from stravasync.commands import StoppableCommand
 from stravasync.strava import quota
 from uploads import selectors, services
-from uploads.folders import scan_folder, tidy_move, tidy_target
+from uploads.folders import Skipped, scan_folder, tidy_move, tidy_target
 from uploads.models import Upload, UploadBatch
 
 from .sweep import sweep_path
@@ -42,6 +42,7 @@ class Command(StoppableCommand):
             return
 
         batch = services.batch_create(athlete=athlete, source=UploadBatch.Source.FOLDER, label=str(root))
+        self.skipped: list[Skipped] = []
         self._ingest(root, batch)
         if not options["no_wait"]:
             self._wait(batch)
@@ -51,16 +52,23 @@ class Command(StoppableCommand):
 
     # --- steps -----------------------------------------------------------------------------
     def _ingest(self, root: Path, batch: UploadBatch) -> None:
-        files = list(scan_folder(root))
+        files = list(scan_folder(root, self.skipped))
         with self.progress(total=len(files), desc="sweep", unit="file") as bar:
             for path in files:
                 if self.stopping:
                     break
-                with open(path, "rb") as stream:
-                    services.upload_ingest(batch=batch, name=str(path.relative_to(root)), stream=stream,
-                                           source_path=str(path))
+                name = str(path.relative_to(root))
+                try:
+                    stream = open(path, "rb")
+                except OSError as exc:
+                    self.skipped.append(Skipped(name, f"skipped: could not be read ({exc.strerror or exc})"))
+                else:
+                    with stream:
+                        services.upload_ingest(batch=batch, name=name, stream=stream, source_path=str(path))
                 bar.update(1)
         counts = selectors.batch_counts(batch=batch)
+        if self.skipped:
+            counts["skipped"] = len(self.skipped)
         self.stdout.write(
             f"swept {len(files)} files into batch {batch.pk}: "
             + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
@@ -107,13 +115,18 @@ class Command(StoppableCommand):
 
     def _summary(self, batch: UploadBatch, report_dir: Path | None) -> None:
         report = selectors.batch_report(batch=batch)
-        stored = services.batch_report_store(batch=batch, folder=report_dir)
+        stored = services.batch_report_store(batch=batch, folder=report_dir,
+                                             skipped=[s.report_row() for s in self.skipped])
         self.stdout.write(f"batch {batch.pk}: {report['files']} files, {report['api_calls']} API calls")
         for status, n in sorted(report["totals"].items()):
             self.stdout.write(f"  {status:11} {n}")
         for row in report["rows"]:
             if row["status"] in ("failed",):
                 self.stdout.write(f"  failed: {row['file']}: {row['reason']}")
+        if self.skipped:
+            self.stdout.write(f"  {'skipped':11} {len(self.skipped)}")
+        for item in self.skipped:
+            self.stdout.write(f"  skipped: {item.name}: {item.reason.removeprefix('skipped: ')}")
         where = "" if report_dir else " (in the file storage)"
         self.stdout.write(f"report: {' and '.join(stored)}{where}")
 

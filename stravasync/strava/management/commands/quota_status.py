@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from stravasync.strava import quota
@@ -36,6 +37,8 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING(f"  closed after a 429 until {status['closed_until']}"))
         if status["subscription_inactive"]:
             self.stdout.write(self.style.ERROR(f"  API subscription inactive: {status['subscription_message']}"))
+        if not status["window_usage_known"] and settings.QUOTA_WINDOW_PROBE_PERMITS > 0:
+            self.stdout.write("  this window's usage not yet seen in Strava's headers: probing with a few permits")
         self.stdout.write("  permits available now (read / write):")
         for priority, available in status["available_now"].items():
             self.stdout.write(f"    {priority:12} {available['read']:>5} / {available['write']}")
