@@ -67,18 +67,20 @@ def batch_add_files(request: HttpRequest, pk: int) -> JsonResponse:
                             status=429)
     files = request.FILES.getlist("files")
     results = []
+    deadline = services.ingest_deadline()  # one for the whole request, however many files it holds
     for uploaded in files:
         try:
             name = uploaded.name
             if not name:  # never: Django's multipart parser drops a file part that has no file name
                 raise BadRequest("a file without a name")
-            created = services.upload_ingest(batch=batch, name=name, stream=uploaded)
+            created = services.upload_ingest(batch=batch, name=name, stream=uploaded, deadline=deadline, refresh=False)
         except OSError as exc:
             results.append({"file": uploaded.name, "status": "failed", "reason": f"could not be stored: {exc}"})
             continue
         finally:
             uploaded.close()
         results += [{"file": u.original_name, "status": u.status, "reason": u.reason} for u in created]
+    services.batch_refresh(batch_id=batch.pk)  # once for the request: ingest stays linear
     return JsonResponse({"batch": batch.pk, "files": results})
 
 

@@ -12,13 +12,12 @@ from .confirm import uploads_confirm
 from .ingest import (
     batch_create,
     upload_delete,
-    upload_ingest,
-    upload_ingest_bytes,
     upload_mark_junk,
     upload_reclassify,
     upload_retry,
     uploads_retry_failed,
 )
+from .intake import ingest_deadline, spools_clean, upload_ingest
 from .post import upload_post, uploads_dispatch, uploads_pending_calls, uploads_requeue_stale
 from .reports import batch_report_store
 from .states import TRANSITIONS, batch_refresh, upload_transition
@@ -28,9 +27,9 @@ __all__ = [
     "batch_create",
     "batch_refresh",
     "batch_report_store",
+    "ingest_deadline",
     "upload_delete",
     "upload_ingest",
-    "upload_ingest_bytes",
     "upload_mark_junk",
     "upload_post",
     "upload_reclassify",
@@ -41,4 +40,5 @@ __all__ = [
     "uploads_pending_calls",
     "uploads_requeue_stale",
     "uploads_retry_failed",
+    "spools_clean",
 ]

@@ -52,6 +52,23 @@ def upload_transition(*, upload_id: int, to: str, reason: str | None = None,
     return True
 
 
+def upload_create(*, to: str, reason: str = "", received_note: str = "", **fields: object) -> Upload:
+    """A new row in its first state after "received", both steps recorded.
+
+    Nobody can see a row before it exists, so no claim is needed; the batch is not refreshed
+    here (ingest does that once for everything it created, so ingest stays linear).
+    """
+    if to not in TRANSITIONS[S.RECEIVED]:
+        raise ValueError(f"a new upload cannot start as {to}")
+    now = timezone.now()
+    upload = Upload.objects.create(status=to, reason=reason, settled_at=now if to in Upload.FINAL else None, **fields)
+    UploadEvent.objects.bulk_create([
+        UploadEvent(upload=upload, to_status=S.RECEIVED, reason=received_note),
+        UploadEvent(upload=upload, from_status=S.RECEIVED, to_status=to, reason=reason),
+    ])
+    return upload
+
+
 # --- batches -----------------------------------------------------------------------------------
 def batch_refresh(*, batch_id: int) -> None:
     """Close the batch when every file has settled (its counts become the report's totals)."""

@@ -52,14 +52,17 @@ class Command(StoppableCommand):
     # --- steps -----------------------------------------------------------------------------
     def _ingest(self, root: Path, batch: UploadBatch) -> None:
         files = list(scan_folder(root))
-        with self.progress(total=len(files), desc="sweep", unit="file") as bar:
-            for path in files:
-                if self.stopping:
-                    break
-                with open(path, "rb") as stream:
-                    services.upload_ingest(batch=batch, name=str(path.relative_to(root)), stream=stream,
-                                           source_path=str(path))
-                bar.update(1)
+        try:
+            with self.progress(total=len(files), desc="sweep", unit="file") as bar:
+                for path in files:
+                    if self.stopping:
+                        break
+                    with open(path, "rb") as stream:
+                        services.upload_ingest(batch=batch, name=str(path.relative_to(root)), stream=stream,
+                                               source_path=str(path), refresh=False)
+                    bar.update(1)
+        finally:
+            services.batch_refresh(batch_id=batch.pk)  # once for the folder: ingest stays linear
         counts = selectors.batch_counts(batch=batch)
         self.stdout.write(
             f"swept {len(files)} files into batch {batch.pk}: "
