@@ -23,7 +23,6 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import BinaryIO
 
 from .names import member_name_problem
@@ -31,6 +30,7 @@ from .spool import Spool
 
 RATIO_GRACE_BYTES = 1024 * 1024  # below this an entry cannot be a bomb; tiny, very regular files may exceed the ratio
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+IN_MEMORY = 256 * 1024  # members up to this size are spooled in memory (no file of their own)
 TAR_REFUSAL = "unsupported: tar archives are not supported (upload the files themselves, or a zip)"
 
 
@@ -49,16 +49,12 @@ class ArchiveLimits:
 class Member:
     """One regular file of the archive tree, spooled to local disk, or why it was refused.
 
-    The spool is valid until the next member is asked for: read or copy it before that.
+    The spool is valid until the next member is asked for (it is then deleted): read or copy it before.
     """
 
     name: str  # path inside the archive(s), e.g. "export.zip/DI_CONNECT/x.zip/a.fit"
     refusal: str | None = None
     spool: Spool | None = None
-
-    @property
-    def path(self) -> Path | None:
-        return self.spool.path if self.spool else None
 
     @property
     def size(self) -> int:
@@ -155,7 +151,8 @@ class _Walker:
         if info.flag_bits & 0x1:
             yield Member(full, "refused: encrypted entry")
             return
-        with Spool(self.spool_dir) as spool:
+        # A fresh spool per entry: emptying one for reuse (truncate to zero) makes ext4 flush it.
+        with Spool(self.spool_dir, in_memory=IN_MEMORY) as spool:
             try:
                 refusal = self._read(archive, info, spool, depth, full)
             except _TreeStop:
@@ -167,7 +164,8 @@ class _Walker:
             if refusal:
                 yield Member(full, refusal)
             elif spool.head[:4] in _ZIP_MAGIC:
-                yield from self._walk(spool.path, full + "/", full, depth + 1)
+                with spool.open() as nested:
+                    yield from self._walk(nested, full + "/", full, depth + 1)
             else:
                 yield Member(full, None, spool)
 

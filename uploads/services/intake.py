@@ -11,21 +11,20 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from itertools import islice
-from pathlib import Path
-from typing import IO
+from typing import IO, Any, BinaryIO
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 
-from activityfiles import classify_file, sniff_type
+from activityfiles import sniff_type
 
 from ..archives import ArchiveLimits, Member, iter_zip_members, tar_refusal
 from ..models import Upload, UploadBatch
 from ..names import file_name_problem, row_name
 from ..spool import Spool, spool_clean
-from .states import S, batch_refresh, upload_create
-from .storage import file_keep
+from .states import S, batch_refresh, uploads_create
+from .storage import FileKeeper, spool_classify
 
 # Inside archives only these are read (their content still decides the type); tar names are
 # read too, so that they get a clear reason.
@@ -84,46 +83,65 @@ def upload_ingest(*, batch: UploadBatch, name: str, stream: IO[bytes], source_pa
 
 
 class _Intake:
-    """The rows one call creates; the batch learns of them once, in close()."""
+    """The rows one call creates, inserted in groups; the batch learns of them once, in close()."""
 
     def __init__(self, batch: UploadBatch, source_path: str) -> None:
         self.batch, self.source_path = batch, source_path
         self.created: list[Upload] = []
+        self.pending: list[tuple[Upload, str]] = []
+        self.mine: dict[str, Upload] = {}  # files this call queued, by sha256: later copies are duplicates
+        self.known: set[bytes] | None = None  # sha256 of the athlete's earlier originals, for archives
+        self.keeper = FileKeeper(workers=settings.UPLOADS_STORE_THREADS)
+        self.stored: dict[int, str] = {}  # id() of a pending row -> its file's key in the keeper
 
     def take(self, name: str, stream: IO[bytes], deadline: float) -> None:
         problem = file_name_problem(name)
         if problem:
             self.refuse(name, problem)
-            return
+        else:
+            self.read(name, stream, deadline)
+        self.flush()
 
+    def read(self, name: str, stream: IO[bytes], deadline: float) -> None:
         def cap_for(head: bytes) -> int:
             return settings.UPLOADS_ARCHIVE_MAX_BYTES if sniff_type(head) == "zip" else settings.UPLOADS_MAX_FILE_BYTES
 
-        with Spool(spool_dir()) as spool:
+        with Spool(spool_dir(), in_memory=settings.FILE_UPLOAD_MAX_MEMORY_SIZE) as spool:
             if spool.fill(stream, cap=cap_for):
                 self.refuse(name, f"refused: larger than {cap_for(spool.head)} bytes", size=spool.size)
             elif sniff_type(spool.head) == "zip":
-                self.archive(name, spool.path, deadline)
+                with spool.open() as archive:
+                    self.archive(name, archive, deadline)
             else:
                 self.file(name, spool)
 
-    def archive(self, name: str, path: Path, deadline: float) -> None:
+    def archive(self, name: str, source: BinaryIO, deadline: float) -> None:
+        # One query for the athlete's earlier files instead of one per member: most members are new.
+        self.known = {bytes.fromhex(sha) for sha in self._originals().values_list("sha256", flat=True) if sha}
         before = len(self.created)
         members: Iterator[Member] = iter_zip_members(
-            path, limits=archive_limits(), prefix=f"{name}/", spool_dir=spool_dir(), deadline=deadline, wanted=_wanted,
+            source, limits=archive_limits(), prefix=f"{name}/", spool_dir=spool_dir(), deadline=deadline, wanted=_wanted,
         )
         while True:
-            with transaction.atomic():
-                seen = 0
-                for member in islice(members, ROWS_PER_TRANSACTION):
-                    seen += 1
-                    if member.spool is None:
-                        self.refuse(member.name, member.refusal or "refused: unreadable entry")
-                    else:
-                        self.file(member.name, member.spool)
+            kept = len(self.created)
+            try:
+                with transaction.atomic():
+                    seen = 0
+                    for member in islice(members, ROWS_PER_TRANSACTION):
+                        seen += 1
+                        if member.spool is None:
+                            self.refuse(member.name, member.refusal or "refused: unreadable entry")
+                        else:
+                            self.file(member.name, member.spool)
+                    self.flush()
+            except BaseException:
+                del self.created[kept:]  # rolled back with their transaction
+                self.pending.clear()
+                self.stored.clear()
+                raise
             if seen < ROWS_PER_TRANSACTION:
                 break
-        if len(self.created) == before:
+        if len(self.created) + len(self.pending) == before:
             self.refuse(name, "empty archive: no activity files inside")
 
     def file(self, name: str, spool: Spool) -> None:
@@ -131,19 +149,14 @@ class _Intake:
         if tar:
             self.refuse(name, tar, size=spool.size, sha256=spool.sha256)
             return
-        verdict = classify_file(spool.path)
+        verdict = spool_classify(spool)
         sha = spool.sha256
-        # Only a copy of a file we send (or sent) is a duplicate; a copy of junk or of a broken
-        # file is simply swept again and gets its own verdict.
-        original = (
-            Upload.objects.filter(athlete_id=self.batch.athlete_id, sha256=sha, duplicate_of_upload__isnull=True)
-            .exclude(status__in=[S.JUNK, S.FAILED, S.RECEIVED]).order_by("id").first()
-        )
-        fields: dict[str, object] = {
+        fields: dict[str, Any] = {
             "size": spool.size, "sha256": sha, "data_type": verdict.data_type or "",
             "file_type": (verdict.file_type or "")[:40], "start_time": verdict.start_time,
             "sport": (verdict.sport or "")[:40],
         }
+        original = self.original_of(sha)
         if original is not None:
             self.add(
                 name, S.DUPLICATE, file=original.file.name, duplicate_of_upload=original,
@@ -153,23 +166,51 @@ class _Intake:
             )
             return
         # Accepted within every limit: only now do its bytes reach the storage.
-        stored = file_keep(spool.path, athlete_id=self.batch.athlete_id, sha256=sha, data_type=verdict.data_type or "")
+        key = self.keeper.keep(spool, athlete_id=self.batch.athlete_id, sha256=sha, data_type=verdict.data_type or "")
         to = {"eligible": S.QUEUED, "junk": S.JUNK}.get(verdict.status, S.FAILED)
-        self.add(name, to, file=stored, reason=verdict.reason, **fields)
+        upload = self.add(name, to, reason=verdict.reason, **fields)
+        self.stored[id(upload)] = key
+        if to == S.QUEUED:
+            self.mine.setdefault(sha, upload)
+
+    def _originals(self) -> QuerySet[Upload]:
+        # Only a copy of a file we send (or sent) is a duplicate; a copy of junk or of a broken
+        # file is simply swept again and gets its own verdict.
+        return (Upload.objects.filter(athlete_id=self.batch.athlete_id, duplicate_of_upload__isnull=True)
+                .exclude(status__in=[S.JUNK, S.FAILED, S.RECEIVED]))
+
+    def original_of(self, sha: str) -> Upload | None:
+        mine = self.mine.get(sha)
+        if mine is not None:
+            if any(upload is mine for upload, _note in self.pending):
+                self.flush()  # the copy's row points at it: it must exist first
+            return mine
+        if self.known is not None and bytes.fromhex(sha) not in self.known:
+            return None
+        return self._originals().filter(sha256=sha).order_by("id").first()
 
     def refuse(self, name: str, reason: str, *, size: int = 0, sha256: str = "") -> None:
         """A row for what was refused: its reason, never its bytes."""
         self.add(name, S.FAILED, reason=reason, size=size, sha256=sha256)
 
-    def add(self, name: str, to: str, *, reason: str = "", **fields: object) -> None:
+    def add(self, name: str, to: str, *, reason: str = "", **fields: Any) -> Upload:
         short, full = row_name(name)
-        self.created.append(upload_create(
-            to=to, reason=reason, received_note=f"full name: {full}" if full else "",
-            batch=self.batch, athlete_id=self.batch.athlete_id, original_name=short, source_path=self.source_path,
-            **fields,
-        ))
+        upload = Upload(status=to, reason=reason, batch=self.batch, athlete_id=self.batch.athlete_id,
+                        original_name=short, source_path=self.source_path, **fields)
+        self.pending.append((upload, f"full name: {full}" if full else ""))
+        return upload
+
+    def flush(self) -> None:
+        for upload, _note in self.pending:
+            key = self.stored.pop(id(upload), None)
+            if key is not None:
+                upload.file.name = self.keeper.name(key)  # a row only for a file that is written
+        if self.pending:
+            self.created += uploads_create(self.pending)
+            self.pending = []
 
     def close(self, *, refresh: bool) -> None:
+        self.keeper.close()
         if self.created:
             UploadBatch.objects.filter(pk=self.batch.pk).update(file_count=F("file_count") + len(self.created))
             if refresh:

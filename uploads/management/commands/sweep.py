@@ -12,6 +12,7 @@ from activityfiles import Verdict, classify_file, sniff_type
 from uploads.archives import iter_zip_members, tar_refusal
 from uploads.folders import scan_folder
 from uploads.services.intake import archive_limits, spool_dir
+from uploads.services.storage import spool_classify
 
 
 def sweep_path(root: Path) -> list[dict[str, Any]]:
@@ -28,7 +29,7 @@ def sweep_path(root: Path) -> list[dict[str, Any]]:
                     results.append({"file": member.name, "verdict": "failed", "reason": member.refusal or "unreadable"})
                     continue
                 tar = tar_refusal(member.spool.head)
-                results.append(_row(member.name, _failed(tar) if tar else classify_file(member.spool.path)))
+                results.append(_row(member.name, _failed(tar) if tar else spool_classify(member.spool)))
         elif tar := tar_refusal(head):
             results.append(_row(_shown(root, path), _failed(tar)))
         else:
