@@ -89,18 +89,29 @@ class Client:
 
 
 def folder_peak_kb(server: BenchServer, folder: Path) -> tuple[int, float]:
-    """Peak RSS (kB, from wait4) and seconds of `manage.py upload_folder` on `folder`."""
+    """Peak RSS (kB) and seconds of `manage.py upload_folder` on `folder`.
+
+    VmHWM of the command itself, polled: wait4's ru_maxrss would also count this benchmark's own
+    memory, which the forked child holds until it executes the command.
+    """
     started = time.monotonic()
     process = subprocess.Popen(
         [sys.executable, "manage.py", "upload_folder", str(folder), "--athlete", "424242", "--no-wait",
          "--keep-in-place", "--report-dir", str(folder.parent / f"report-{folder.name}")],
         cwd=ROOT, env=server.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
-    _pid, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode:
+    peak = 0
+    while process.poll() is None:
+        try:
+            status = Path(f"/proc/{process.pid}/status").read_text()
+        except OSError:
+            break
+        if "manage.py" in Path(f"/proc/{process.pid}/cmdline").read_bytes().decode(errors="replace"):
+            peak = max(peak, next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), 0))
+        time.sleep(0.01)
+    if process.wait():
         raise SystemExit(f"upload_folder failed: {process.stderr.read().decode() if process.stderr else ''}")
-    return usage.ru_maxrss, time.monotonic() - started
+    return peak, time.monotonic() - started
 
 
 def main() -> None:
