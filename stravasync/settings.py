@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF, which reads the POST body: file names Django would drop become rows with a reason.
+    "uploads.multipart.UploadNamesMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -209,6 +211,12 @@ UPLOADS_MAX_FILE_BYTES = env.int("UPLOADS_MAX_FILE_BYTES", default=100 * 1024 * 
 UPLOADS_ARCHIVE_MAX_BYTES = env.int("UPLOADS_ARCHIVE_MAX_BYTES", default=4 * 1024**3)
 UPLOADS_ARCHIVE_MAX_ENTRIES = env.int("UPLOADS_ARCHIVE_MAX_ENTRIES", default=50_000)
 UPLOADS_ARCHIVE_MAX_RATIO = env.float("UPLOADS_ARCHIVE_MAX_RATIO", default=200.0)
+# Seconds one request (or one file of upload_folder) may spend expanding and sweeping what it
+# was given; the rest of an archive is then refused in one row. Below gunicorn's --timeout.
+UPLOADS_INGEST_DEADLINE = env.float("UPLOADS_INGEST_DEADLINE", default=90.0)
+# Threads that write one ingest's accepted files to the storage side by side (0: one by one);
+# the storage must be thread-safe (the file system and django-storages' backends are).
+UPLOADS_STORE_THREADS = env.int("UPLOADS_STORE_THREADS", default=4)
 # Most uploads the dispatcher hands out in one tick.
 UPLOADS_DISPATCH_BATCH = env.int("UPLOADS_DISPATCH_BATCH", default=50)
 # Seconds after posting before we ask Strava how an upload ended (Strava's mean is under 2 s).

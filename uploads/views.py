@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -18,6 +19,7 @@ from stravasync.redirects import redirect_next
 
 from . import selectors, services
 from .models import Upload, UploadBatch
+from .multipart import sent_name
 
 
 def _uploads(request: HttpRequest) -> QuerySet[Upload]:
@@ -68,18 +70,22 @@ def batch_add_files(request: HttpRequest, pk: int) -> JsonResponse:
                             status=429)
     files = request.FILES.getlist("files")
     results = []
+    deadline = services.ingest_deadline()  # one for the whole request, however many files it holds
     for uploaded in files:
         try:
-            name = uploaded.name
-            if not name:  # never: Django's multipart parser drops a file part that has no file name
-                raise BadRequest("a file without a name")
-            created = services.upload_ingest(batch=batch, name=name, stream=uploaded)
+            name = sent_name(request, uploaded)  # unusable names become refused rows, never a 400
+            created = services.upload_ingest(batch=batch, name=name, stream=uploaded, deadline=deadline, refresh=False)
         except OSError as exc:
             results.append({"file": uploaded.name, "status": "failed", "reason": f"could not be stored: {exc}"})
             continue
         finally:
             uploaded.close()
         results += [{"file": u.original_name, "status": u.status, "reason": u.reason} for u in created]
+    for content in request.POST.getlist("files"):  # a file part sent with an empty name arrives as a field
+        if content:
+            created = services.upload_ingest(batch=batch, name="", stream=io.BytesIO(), refresh=False)
+            results += [{"file": u.original_name, "status": u.status, "reason": u.reason} for u in created]
+    services.batch_refresh(batch_id=batch.pk)  # once for the request: ingest stays linear
     return JsonResponse({"batch": batch.pk, "files": results})
 
 

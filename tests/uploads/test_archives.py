@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import io
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from activityfiles import classify_bytes
-from uploads.archives import ArchiveLimits, Member, iter_zip_members
+from uploads.archives import ArchiveLimits, iter_zip_members
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 BROKEN = DATA / "broken"
@@ -20,8 +22,21 @@ TINY_ACTIVITY = DATA / "muktihari_fit__testdata_valid_only_contain_fileid.fit"
 UPLOADED = "DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip"
 
 
-def members(path: Path, **limits: int | float) -> dict[str, Member]:
-    return {member.name: member for member in iter_zip_members(path, limits=ArchiveLimits(**limits))}
+@dataclass
+class Seen:
+    """A member as the consumer saw it (its spool is gone once the next one is asked for)."""
+
+    name: str
+    data: bytes | None
+    refusal: str | None
+
+
+def walk(source: Any, **options: Any) -> list[Seen]:
+    return [Seen(m.name, m.read() if m.spool else None, m.refusal) for m in iter_zip_members(source, **options)]
+
+
+def members(path: Path, **limits: int | float) -> dict[str, Seen]:
+    return {seen.name: seen for seen in walk(path, limits=ArchiveLimits(**limits))}
 
 
 def zip_of(*entries: tuple[str, bytes]) -> bytes:
@@ -44,7 +59,7 @@ def test_a_garmin_export_expands_its_nested_zip_of_uploaded_files() -> None:
     assert fits[f"{UPLOADED}/athlete@example.com_100001.fit"].data == ACTIVITY.read_bytes()
     verdicts = [classify_bytes(member.data or b"").reason for member in fits.values()]
     assert verdicts == ["", "junk: monitoring_b file", "junk: 49 file"]
-    assert all(member.refusal is None for member in found.values())
+    assert all(seen.refusal is None for seen in found.values())
 
 
 def test_directories_and_macos_resource_forks_are_skipped() -> None:
@@ -55,7 +70,7 @@ def test_directories_and_macos_resource_forks_are_skipped() -> None:
 
 
 def test_the_prefix_names_the_outer_archive() -> None:
-    names = [member.name for member in iter_zip_members(BROKEN / "garmin_export.zip", prefix="export.zip/")]
+    names = [member.name for member in walk(BROKEN / "garmin_export.zip", prefix="export.zip/")]
     assert f"export.zip/{UPLOADED}/athlete@example.com_100001.fit" in names
 
 
@@ -67,7 +82,7 @@ def test_paths_that_escape_the_archive_are_refused_and_the_good_entry_survives()
     assert found["C:/evil.fit"].refusal == "refused: drive letter in path (C:/evil.fit)"
     assert found["D:evil.fit"].refusal == "refused: drive letter in path (D:evil.fit)"
     assert found["sub/../../evil.fit"].refusal == "refused: path escapes the archive (sub/../../evil.fit)"
-    refused = [member for member in iter_zip_members(BROKEN / "evil_paths.zip") if member.refusal]
+    refused = [member for member in walk(BROKEN / "evil_paths.zip") if member.refusal]
     assert len(refused) == 6  # the backslash spelling too
     assert all(member.data is None for member in refused)
     assert found["good.fit"].data == TINY_ACTIVITY.read_bytes()
@@ -81,11 +96,13 @@ def test_a_zip_bomb_entry_is_refused_and_its_neighbours_are_kept() -> None:
     assert found["first.fit"].data == found["after.fit"].data == TINY_ACTIVITY.read_bytes()
 
 
-def test_the_total_size_limit_counts_the_bytes_actually_read() -> None:
-    found = members(BROKEN / "zip_bomb.zip", max_ratio=1e9, max_total_bytes=1024 * 1024)
+def test_the_total_size_limit_counts_the_bytes_actually_read_and_refuses_the_rest_in_one_member() -> None:
+    found = walk(BROKEN / "zip_bomb.zip", prefix="bomb.zip/", limits=ArchiveLimits(max_ratio=1e9, max_total_bytes=1024**2))
 
-    assert found["bomb.fit"].refusal == "refused: archive expands beyond 1048576 bytes in total"
-    assert found["after.fit"].data == TINY_ACTIVITY.read_bytes()  # room is left for it
+    assert [(seen.name, seen.refusal) for seen in found] == [
+        ("bomb.zip/first.fit", None),
+        ("bomb.zip/bomb.fit", "refused: archive expands beyond 1048576 bytes in total; the rest of bomb.zip was not read"),
+    ]  # after.fit is never read: the tree's budget is spent
 
 
 def claim_size(archive: bytes, name: bytes, size: int) -> bytes:
@@ -104,7 +121,7 @@ def claim_size(archive: bytes, name: bytes, size: int) -> bytes:
 def test_header_sizes_are_not_trusted() -> None:
     archive = (BROKEN / "zip_bomb.zip").read_bytes()
     archive = claim_size(claim_size(archive, b"bomb.fit", 100), b"first.fit", 4_000_000_000)
-    found = {member.name: member for member in iter_zip_members(io.BytesIO(archive))}
+    found = {member.name: member for member in walk(io.BytesIO(archive))}
 
     assert found["bomb.fit"].data is None  # claims 100 bytes: neither trusted nor read to its real 32 MiB
     assert found["first.fit"].data == TINY_ACTIVITY.read_bytes()  # claims 4 GB: read for what it is
@@ -112,11 +129,11 @@ def test_header_sizes_are_not_trusted() -> None:
 
 
 def test_too_many_entries_refuse_the_archive_as_a_whole() -> None:
-    found = list(iter_zip_members(BROKEN / "too_many_entries.zip", limits=ArchiveLimits(max_entries=100)))
+    found = list(walk(BROKEN / "too_many_entries.zip", limits=ArchiveLimits(max_entries=100)))
     assert [(member.data, member.refusal) for member in found] == [
         (None, "refused: 150 entries exceed the limit of 100 per archive tree")
     ]
-    assert len(list(iter_zip_members(BROKEN / "too_many_entries.zip"))) == 150
+    assert len(list(walk(BROKEN / "too_many_entries.zip"))) == 150
 
 
 def test_the_entry_limit_covers_nested_archives_too() -> None:
@@ -143,19 +160,19 @@ def test_nested_zips_are_found_by_content_not_name() -> None:
         ("export.bin", zip_of(("inner.fit", TINY_ACTIVITY.read_bytes()))),
         ("fake.zip", b"just text, whatever the name says"),
     )
-    found = {member.name: member for member in iter_zip_members(io.BytesIO(archive))}
+    found = {member.name: member for member in walk(io.BytesIO(archive))}
     assert set(found) == {"export.bin/inner.fit", "fake.zip"}
     assert found["fake.zip"].data == b"just text, whatever the name says"
 
 
 def test_gzip_members_are_passed_on_compressed() -> None:
     gz = (BROKEN / "activity.fit.gz").read_bytes()
-    found = list(iter_zip_members(io.BytesIO(zip_of(("activities/1.fit.gz", gz)))))
+    found = list(walk(io.BytesIO(zip_of(("activities/1.fit.gz", gz)))))
     assert [(member.name, member.data) for member in found] == [("activities/1.fit.gz", gz)]
 
 
 def test_a_corrupt_zip_yields_one_refusal() -> None:
-    found = list(iter_zip_members(BROKEN / "truncated.zip", prefix="upload.zip/"))
+    found = list(walk(BROKEN / "truncated.zip", prefix="upload.zip/"))
     assert len(found) == 1
     assert found[0].name == "upload.zip"
     assert found[0].data is None
@@ -165,7 +182,7 @@ def test_a_corrupt_zip_yields_one_refusal() -> None:
 def test_a_corrupt_nested_zip_is_refused_under_its_own_name() -> None:
     broken_inner = (BROKEN / "truncated.zip").read_bytes()
     archive = zip_of(("a.fit", TINY_ACTIVITY.read_bytes()), ("inner.zip", broken_inner))
-    found = {member.name: member for member in iter_zip_members(io.BytesIO(archive))}
+    found = {member.name: member for member in walk(io.BytesIO(archive))}
     assert found["inner.zip"].refusal == "unreadable: not a readable zip archive (File is not a zip file)"
     assert found["a.fit"].data == TINY_ACTIVITY.read_bytes()
 
@@ -179,6 +196,6 @@ def test_a_member_with_a_bad_crc_is_refused_and_the_others_continue() -> None:
 
 
 def test_a_missing_archive_is_a_refusal_not_an_exception(tmp_path: Path) -> None:
-    found = list(iter_zip_members(tmp_path / "gone.zip"))
+    found = list(walk(tmp_path / "gone.zip"))
     assert len(found) == 1
     assert (found[0].refusal or "").startswith("unreadable: not a readable zip archive")

@@ -12,11 +12,10 @@ from .confirm import uploads_confirm
 from .ingest import (
     batch_create,
     upload_delete,
-    upload_ingest,
-    upload_ingest_bytes,
     upload_mark_junk,
     upload_reclassify,
 )
+from .intake import ingest_deadline, spools_clean, upload_ingest
 from .orphans import stored_upload_orphans
 from .post import upload_post, uploads_dispatch, uploads_pending_calls, uploads_requeue_stale
 from .reports import batch_report_store
@@ -28,11 +27,11 @@ __all__ = [
     "batch_create",
     "batch_refresh",
     "batch_report_store",
+    "ingest_deadline",
     "stored_upload_orphans",
     "upload_anyway",
     "upload_delete",
     "upload_ingest",
-    "upload_ingest_bytes",
     "upload_mark_junk",
     "upload_post",
     "upload_reclassify",
@@ -44,4 +43,5 @@ __all__ = [
     "uploads_requeue_stale",
     "uploads_retry_failed",
     "uploads_retryable",
+    "spools_clean",
 ]

@@ -4,7 +4,7 @@ repeated task cannot move a settled upload."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.db import transaction
 from django.db.models import Count, F
@@ -50,6 +50,31 @@ def upload_transition(*, upload_id: int, to: str, reason: str | None = None,
         if batch_id:
             batch_refresh(batch_id=batch_id)
     return True
+
+
+def uploads_create(rows: Sequence[tuple[Upload, str]]) -> list[Upload]:
+    """New rows, each in its first state after "received" (set on the unsaved row), both steps recorded.
+
+    `rows` pairs an unsaved Upload with a note for its "received" step. Nobody can see a row
+    before it exists, so no claim is needed; they are inserted together, and the batch is not
+    refreshed here (ingest does that once for everything it created, so ingest stays linear).
+    """
+    now = timezone.now()
+    for upload, _note in rows:
+        if upload.status not in TRANSITIONS[S.RECEIVED]:
+            raise ValueError(f"a new upload cannot start as {upload.status}")
+        if upload.status in Upload.FINAL:
+            upload.settled_at = now
+    created = Upload.objects.bulk_create([upload for upload, _note in rows])
+    UploadEvent.objects.bulk_create([
+        event
+        for upload, note in zip(created, (note for _upload, note in rows), strict=True)
+        for event in (
+            UploadEvent(upload=upload, to_status=S.RECEIVED, reason=note),
+            UploadEvent(upload=upload, from_status=S.RECEIVED, to_status=upload.status, reason=upload.reason),
+        )
+    ])
+    return created
 
 
 # --- batches -----------------------------------------------------------------------------------

@@ -8,12 +8,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from activityfiles import classify_bytes, classify_file, sniff_type
-from uploads.archives import iter_zip_members
+from activityfiles import Verdict, classify_file, sniff_type
+from uploads.archives import iter_zip_members, tar_refusal
 from uploads.folders import Skipped, scan_folder
+from uploads.services.intake import archive_limits, spool_dir
+from uploads.services.storage import spool_classify
 
 
-def sweep_path(root: Path) -> list[dict]:
+def sweep_path(root: Path) -> list[dict[str, Any]]:
     """Verdicts for every file (and every archive member) under root, with no call and no write."""
     results: list[dict] = []
     skipped: list[Skipped] = []
@@ -21,20 +23,31 @@ def sweep_path(root: Path) -> list[dict]:
     results += [{"file": item.name, "verdict": "skipped", "reason": item.reason} for item in skipped]
     for path in files:
         with open(path, "rb") as fh:
-            kind = sniff_type(fh.read(512))
-        if kind == "zip":
-            for member in iter_zip_members(str(path), prefix=path.name):
-                if member.refusal or member.data is None:
+            head = fh.read(512)
+        if sniff_type(head) == "zip":
+            # Each member is spooled (bounded) and classified before the next one is read.
+            for member in iter_zip_members(path, limits=archive_limits(), prefix=f"{path.name}/", spool_dir=spool_dir()):
+                if member.spool is None:
                     results.append({"file": member.name, "verdict": "failed", "reason": member.refusal or "unreadable"})
                     continue
-                verdict = classify_bytes(member.data)
-                results.append(_row(member.name, verdict))
+                tar = tar_refusal(member.spool.head)
+                results.append(_row(member.name, _failed(tar) if tar else spool_classify(member.spool)))
+        elif tar := tar_refusal(head):
+            results.append(_row(_shown(root, path), _failed(tar)))
         else:
-            results.append(_row(str(path.relative_to(root) if root.is_dir() else path.name), classify_file(path)))
+            results.append(_row(_shown(root, path), classify_file(path)))
     return results
 
 
-def _row(name: str, verdict) -> dict:
+def _shown(root: Path, path: Path) -> str:
+    return str(path.relative_to(root) if root.is_dir() else path.name)
+
+
+def _failed(reason: str) -> Verdict:
+    return Verdict("failed", None, reason, None, None, None, None, None)
+
+
+def _row(name: str, verdict: Verdict) -> dict[str, Any]:
     return {
         "file": name,
         "verdict": verdict.status,

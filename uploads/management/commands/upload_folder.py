@@ -53,19 +53,23 @@ class Command(StoppableCommand):
     # --- steps -----------------------------------------------------------------------------
     def _ingest(self, root: Path, batch: UploadBatch) -> None:
         files = list(scan_folder(root, self.skipped))
-        with self.progress(total=len(files), desc="sweep", unit="file") as bar:
-            for path in files:
-                if self.stopping:
-                    break
-                name = str(path.relative_to(root))
-                try:
-                    stream = open(path, "rb")
-                except OSError as exc:
-                    self.skipped.append(Skipped(name, f"skipped: could not be read ({exc.strerror or exc})"))
-                else:
-                    with stream:
-                        services.upload_ingest(batch=batch, name=name, stream=stream, source_path=str(path))
-                bar.update(1)
+        try:
+            with self.progress(total=len(files), desc="sweep", unit="file") as bar:
+                for path in files:
+                    if self.stopping:
+                        break
+                    name = str(path.relative_to(root))
+                    try:
+                        stream = open(path, "rb")
+                    except OSError as exc:
+                        self.skipped.append(Skipped(name, f"skipped: could not be read ({exc.strerror or exc})"))
+                    else:
+                        with stream:
+                            services.upload_ingest(batch=batch, name=name, stream=stream, source_path=str(path),
+                                                   refresh=False)
+                    bar.update(1)
+        finally:
+            services.batch_refresh(batch_id=batch.pk)  # once for the folder: ingest stays linear
         counts = selectors.batch_counts(batch=batch)
         if self.skipped:
             counts["skipped"] = len(self.skipped)
