@@ -15,7 +15,7 @@ from functools import partial
 from typing import BinaryIO
 
 from .compressed import DEFAULT_MAX_GUNZIP_BYTES, GzipSink
-from .fit import FIRST_READ, FitSink, fit_verdict
+from .fit import FIRST_READ, FitSink, Reader, bytes_readers, fit_data_end, fit_verdict, recorder
 from .gpx_tcx import XML_CHUNK, XmlSink
 from .sniff import looks_like_xml, sniff_type
 from .verdict import Fixed, Sink, Verdict, failed
@@ -43,7 +43,7 @@ def classify_bytes(data: bytes, *, max_gunzip_bytes: int = DEFAULT_MAX_GUNZIP_BY
     """Classify a whole file held in memory (an archive member, an upload)."""
     head = data[:FIRST_READ]
     if sniff_type(head) == "fit":
-        verdict = fit_verdict(data, eof=True)
+        verdict = fit_verdict(data, eof=True, recorded=recorder(*bytes_readers(data)))
         assert verdict is not None
         return verdict
     sink = _make_sink(head, max_gunzip_bytes)
@@ -66,10 +66,37 @@ def _read(f: BinaryIO, n: int) -> bytes:
     return data
 
 
+def _file_readers(f: BinaryIO, head: bytes) -> tuple[Reader, Reader]:
+    """read_tail / read_head for an open FIT file of which ``head`` has been read (no re-read of it)."""
+    end = fit_data_end(head)
+
+    def read_tail(n: int) -> bytes:
+        if end is not None and end <= len(head):
+            return head[max(0, end - n) : end]
+        if end is not None:
+            data = os.pread(f.fileno(), n, max(0, end - n))  # one system call, no seek
+            if len(data) == min(n, end):
+                return data
+            # data_size says more than the file holds (truncated): its tail is the file's tail.
+        size = f.seek(0, os.SEEK_END)
+        if size <= len(head):
+            return head[max(0, size - n) :]
+        return os.pread(f.fileno(), n, max(0, size - n))
+
+    def read_head(n: int) -> bytes:
+        if n <= len(head):
+            return head[:n]
+        f.seek(0)
+        return _read(f, n)
+
+    return read_tail, read_head
+
+
 def classify_file(path: str | os.PathLike[str], *, max_gunzip_bytes: int = DEFAULT_MAX_GUNZIP_BYTES) -> Verdict:
     """Classify a file on disk, reading only what the verdict needs.
 
-    FIT: one read of FIRST_READ bytes, more only if the file_id lies further in.
+    FIT: one read of FIRST_READ bytes, more only if the file_id lies further in; for an
+    activity, one read of the 2 KiB before its end for the session (activityfiles.fit_recorded).
     GPX/TCX: chunks up to the first timed track point. Gzip: the whole stream (bomb check).
     """
     try:
@@ -78,7 +105,7 @@ def classify_file(path: str | os.PathLike[str], *, max_gunzip_bytes: int = DEFAU
             if sniff_type(head) == "fit":
                 buf, eof = head, len(head) < FIRST_READ
                 while True:
-                    verdict = fit_verdict(buf, eof)
+                    verdict = fit_verdict(buf, eof, recorded=recorder(*_file_readers(f, buf)))
                     if verdict is not None:
                         return verdict
                     more = _read(f, len(buf))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from xml.parsers import expat
 
+from .sports import xml_sport
 from .verdict import ELIGIBLE, JUNK, Verdict, failed
 
 Point = tuple[float, float]  # (lat, lng) in degrees
@@ -97,7 +98,10 @@ class XmlSink:
                 return
             moment = _parse_time(text)
             if moment is not None and (self.kind == "gpx" or self.in_activity):
-                raise _Decided(Verdict(ELIGIBLE, self.kind, "", self.kind, moment, self.sport))
+                # The first timed point is the recorded start: TCX's Activity Id and Lap StartTime
+                # usually say the same, but are a second off in some real files, and GPX has neither.
+                sport, trainer = xml_sport(self.sport)
+                raise _Decided(Verdict(ELIGIBLE, self.kind, "", self.kind, moment, sport, trainer=trainer))
         elif local in ("trkpt", "Trackpoint"):
             self.in_point = False
         elif local == "Activity":
@@ -122,7 +126,8 @@ class XmlSink:
         reason = "not an activity file: no timestamped track points"
         if self.kind == "tcx" and self.saw_course:
             reason = "not an activity file: TCX course"
-        return Verdict(JUNK, self.kind, reason, self.kind, None, self.sport)
+        sport, trainer = xml_sport(self.sport)
+        return Verdict(JUNK, self.kind, reason, self.kind, None, sport, trainer=trainer)
 
 
 

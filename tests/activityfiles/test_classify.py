@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+import os
 import struct
 from datetime import UTC, datetime
 from pathlib import Path
@@ -91,7 +92,7 @@ def test_real_fit_files_get_the_verdict_their_file_type_implies(name: str) -> No
     elif status == "junk":
         assert verdict.reason == (f"junk: {file_type} file" if file_type else "junk: file_id has no file type")
     if name not in DELIBERATE:
-        created = verdict.start_time.isoformat(sep=" ") if verdict.start_time else ""
+        created = verdict.created_time.isoformat(sep=" ") if verdict.created_time else ""
         assert created == row["time_created"]
         assert (verdict.manufacturer or "") == row["manufacturer"]
         if row["product"].isdigit():
@@ -173,7 +174,9 @@ def test_big_endian_definitions_are_read() -> None:
 def test_a_zero_data_size_reads_on_to_the_file_id() -> None:
     verdict = classify_file(DATA / ZWIFT_DATA_SIZE_0)
     assert (verdict.status, verdict.manufacturer) == ("eligible", "zwift")
-    assert verdict.start_time == datetime(2016, 1, 16, 14, 33, 6, tzinfo=UTC)
+    assert verdict.created_time == datetime(2016, 1, 16, 14, 33, 6, tzinfo=UTC)
+    # The file is cut before any session: the recorded start is its first record's (fitdecode agrees).
+    assert verdict.start_time == datetime(2016, 1, 16, 14, 33, 51, tzinfo=UTC)
 
 
 def test_a_zero_header_crc_is_accepted() -> None:
@@ -212,7 +215,9 @@ def test_the_fast_core_needs_only_a_prefix() -> None:
     head = (DATA / ELEMNT).read_bytes()[:64]
     verdict = classify_fit_header(head)
     assert (verdict.status, verdict.manufacturer) == ("eligible", "wahoo_fitness")
-    assert verdict.start_time == datetime(2019, 2, 17, 8, 48, 9, tzinfo=UTC)
+    assert verdict.created_time == datetime(2019, 2, 17, 8, 48, 9, tzinfo=UTC)
+    # The recorded start (06:26:44, the session's) is not in the first 64 bytes: a prefix cannot tell it.
+    assert verdict.start_time is None
 
 
 def test_a_prefix_that_stops_before_the_file_id_fails_as_truncated() -> None:
@@ -235,6 +240,12 @@ class CountingFile:
         self.reads += 1
         return data
 
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.file.seek(offset, whence)
+
+    def fileno(self) -> int:
+        return self.file.fileno()
+
     def __enter__(self) -> CountingFile:
         return self
 
@@ -250,15 +261,28 @@ def opened(monkeypatch: pytest.MonkeyPatch) -> list[CountingFile]:
         files.append(CountingFile(path))
         return files[-1]
 
+    real_pread = os.pread
+
+    def counting_pread(fd: int, n: int, offset: int) -> bytes:  # the tail is read with one pread
+        data = real_pread(fd, n, offset)
+        for opened_file in files:
+            if opened_file.fileno() == fd:
+                opened_file.bytes_read += len(data)
+                opened_file.reads += 1
+        return data
+
     monkeypatch.setattr(classify_module, "open", counting_open, raising=False)
+    monkeypatch.setattr(os, "pread", counting_pread)
     return files
 
 
-def test_classify_file_reads_a_small_prefix_of_a_large_activity(opened: list[CountingFile]) -> None:
+def test_classify_file_reads_a_small_prefix_and_the_tail_of_a_large_activity(opened: list[CountingFile]) -> None:
     size = (DATA / ELEMNT).stat().st_size
-    assert classify_file(DATA / ELEMNT).status == "eligible"
-    assert opened[0].reads == 1
-    assert opened[0].bytes_read <= 4096 < size // 100
+    verdict = classify_file(DATA / ELEMNT)
+    assert verdict.status == "eligible"
+    assert verdict.start_time == datetime(2019, 2, 17, 6, 26, 44, tzinfo=UTC)  # the session's, in the tail
+    assert opened[0].reads == 2  # the head, then the 2 KiB before the end
+    assert opened[0].bytes_read <= 4096 + 2048 < size // 100
 
 
 def test_classify_file_stops_reading_gpx_at_the_first_timed_track_point(opened: list[CountingFile]) -> None:
@@ -455,16 +479,16 @@ def test_a_zip_is_left_to_the_archive_reader() -> None:
 GPX_TCX = {
     # name: (status, data_type, start_time, sport, reason)
     "GoldenCheetah_GoldenCheetah__test_swims_argmac_Garmin_FR910XT_2015_01_31_10_17_02.tcx": (
-        "eligible", "tcx", datetime(2015, 1, 31, 9, 17, 2, tzinfo=UTC), "Other", "",
+        "eligible", "tcx", datetime(2015, 1, 31, 9, 17, 2, tzinfo=UTC), None, "",  # Sport="Other" names none
     ),
     "GoldenCheetah_GoldenCheetah__test_aerolab_open_air_helmet_test_activity_790564009.tcx": (
-        "eligible", "tcx", datetime(2015, 5, 31, 14, 31, 21, tzinfo=UTC), "Biking", "",
+        "eligible", "tcx", datetime(2015, 5, 31, 14, 31, 21, tzinfo=UTC), "Ride", "",  # Sport="Biking"
     ),
     "sports-alliance_sports-lib__src_specs_fixtures_swim_gpx_4623204522-1.gpx": (
-        "eligible", "gpx", datetime(2018, 10, 13, 17, 5, 1, tzinfo=UTC), "16", "",
+        "eligible", "gpx", datetime(2018, 10, 13, 17, 5, 1, tzinfo=UTC), "Swim", "",  # Strava's code 16
     ),
     "jimmykane_sports-lib__samples_gpx_garmin.gpx": (
-        "eligible", "gpx", datetime(2018, 4, 23, 15, 54, 34, tzinfo=UTC), "running", "",
+        "eligible", "gpx", datetime(2018, 4, 23, 15, 54, 34, tzinfo=UTC), "Run", "",  # <type>running
     ),
     "GoldenCheetah_GoldenCheetah__test_rides_MetadataOnly.gpx": (
         "junk", "gpx", None, None, "not an activity file: no timestamped track points",
@@ -519,7 +543,7 @@ def test_gpx_is_read_whatever_its_namespace_prefix_and_time_zone() -> None:
         b'<g:trkpt lat="1" lon="2"><g:time>2021-06-01T08:00:00+02:00</g:time></g:trkpt></g:trkseg></g:trk></g:gpx>'
     )
     verdict = classify_bytes(gpx)
-    assert (verdict.status, verdict.sport) == ("eligible", "cycling")
+    assert (verdict.status, verdict.sport) == ("eligible", "Ride")  # <type>cycling</type>
     assert verdict.start_time == datetime(2021, 6, 1, 6, 0, tzinfo=UTC)
 
 
