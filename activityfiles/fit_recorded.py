@@ -30,11 +30,12 @@ from typing import NamedTuple
 FIT_EPOCH = 631065600  # 1989-12-31T00:00:00Z as a Unix timestamp
 FIT_FIRST_DATE = 0x10000000  # smaller time values count from device power-up, not dates
 
-TAIL = 2048  # every single-session file we have ends its session within 600 bytes of the end
-BIG_TAIL = 64 * 1024  # heart-rate data appended after a swim's session: up to 31 KB seen
+TAIL = 4096  # single-session files end their session within 600 bytes of the end; SDK examples 3 KB
+BIG_TAIL = 32 * 1024  # heart-rate data appended after a swim's session: up to 31 KB seen
 MAX_WALK_BYTES = 1024 * 1024  # the forward walk gives up after this much ...
-_SEARCH_MESSAGES = 32  # a walk from a session found by its bytes: the session, the activity, a few more
-_SYNC_TRIES = 256  # places tried in the tail for a session of a file that defined it up front
+_SEARCH_MESSAGES = 8  # a walk from a session found by its bytes: the session, the activity, a few more
+_SYNC_TRIES = 64  # places tried in the tail for a session of a file that defined it up front ...
+_SYNC_BYTES = 1024  # ... within this much of the end (seen: 230 bytes)
 MAX_WALK_MESSAGES = 4000  # ... or this many messages (the latest first record seen: message 250)
 
 # FIT base type -> size of one value. Anything else in a definition means we are not looking at one.
@@ -50,8 +51,12 @@ _WANTED: dict[int, dict[int, str]] = {
     _LAP: {2: "start", 25: "sport", 39: "sub_sport", 253: "ts"},
     _SPORT: {0: "sport", 1: "sub_sport"},
     _ACTIVITY: {1: "num_sessions", 253: "ts"},
+    _RECORD: {253: "ts"},
+    _EVENT: {253: "ts"},
+    _LENGTH: {253: "ts"},
 }
-_TS_ONLY = {253: "ts"}
+Reader = Callable[[int], bytes]
+_NOTHING: dict[int, str] = {}  # device_info, developer data, ...: walked over, not decoded
 # A definition's bytes after its header: reserved 0, architecture (0 little-, 1 big-endian), global number.
 _SESSION_DEFS = (b"\x00\x00\x12\x00", b"\x00\x01\x00\x12")
 _LAP_DEFS = (b"\x00\x00\x13\x00", b"\x00\x01\x00\x13")
@@ -113,7 +118,7 @@ def _parse_definition(raw: bytes, developer: bool) -> Definition | None:
     numbers = raw[4:fields_end:3]
     sizes = raw[5:fields_end:3]
     wanted = []
-    for number, name in _WANTED.get(gnum, _TS_ONLY).items():
+    for number, name in _WANTED.get(gnum, _NOTHING).items():
         i = numbers.find(number)
         if i != -1 and sizes[i] == _BASE_SIZES[raw[6 + 3 * i]] and sizes[i] in _FORMATS:  # one number, as expected
             wanted.append((sum(sizes[:i]), sizes[i], name))
@@ -284,14 +289,18 @@ def _sport_of(walk: _Walk) -> tuple[int | None, int | None]:
     return None, None
 
 
-def fit_recorded(head: bytes, read_tail: Callable[[int], bytes], read_head: Callable[[int], bytes]) -> Recorded:
+def fit_recorded(head: bytes, read_tail: Reader, read_head: Reader) -> Recorded:
     """The recorded start and sport of an activity whose header and file_id are in ``head``.
 
     ``read_tail(n)``: the last n bytes of the first FIT file (fewer if it is shorter);
     ``read_head(n)``: its first n bytes. Called only as far as needed (module docstring).
     """
     try:
-        return _recorded(head, read_tail, read_head)
+        tail = read_tail(TAIL)
+        quick = _last_session(tail)
+        if isinstance(quick, dict):
+            return Recorded(quick.get("start"), quick.get("sport"), quick.get("sub_sport"))
+        return _recorded(head, tail if quick else b"", tail, read_tail, read_head)
     except (IndexError, ValueError, OverflowError):  # a bound check we missed must not escape
         return Recorded()
 
@@ -310,7 +319,8 @@ def _sync(window: bytes, defs: list[Definition | None], anchor: int | None) -> _
             continue
         size = definition[1]
         marker = bytes((local,))
-        p = window.rfind(marker, 0, end - size)
+        floor = max(0, end - _SYNC_BYTES)
+        p = window.rfind(marker, floor, end - size)
         tries = 0
         while p != -1 and tries < _SYNC_TRIES:  # from the end: the session is among the last messages
             tries += 1
@@ -320,15 +330,17 @@ def _sync(window: bytes, defs: list[Definition | None], anchor: int | None) -> _
                 walk.defs = list(defs)
                 if walk.run(window, p, end) >= end - 2 and walk.sessions:
                     return walk
-            p = window.rfind(marker, 0, p)
+            p = window.rfind(marker, floor, p)
     return None
 
 
-def _last_session(window: bytes) -> dict[str, int] | None:
+def _last_session(window: bytes) -> dict[str, int] | bool:
     """The usual case, with no general walk: the last sound session definition in the window,
     its data right after it, and that session is the first one (first_lap_index 0, or the
-    activity message right after it counts one session, or says nothing) with a sound date."""
+    activity message right after it counts one session, or says nothing) with a sound date.
+    Else whether there was any sound session definition followed by its data to look at further."""
     end = len(window)
+    seen = False
     for pattern in _SESSION_DEFS:
         upto = end
         for _ in range(4):  # chance matches of the pattern in data come before the real one, seen from the end
@@ -346,6 +358,7 @@ def _last_session(window: bytes) -> dict[str, int] | None:
             definition = _definition(window, start, after)
             if definition is None or definition[0] != _SESSION or after + 1 + definition[1] > end:
                 continue
+            seen = True
             values = _values(window, after + 1, definition)
             first_lap = values.get("first_lap")
             if first_lap is None:  # no index: is it the only session? The activity message says.
@@ -353,14 +366,18 @@ def _last_session(window: bytes) -> dict[str, int] | None:
                 walk.defs[local] = definition
                 walk.run(window, after + 1 + definition[1], end, None, 4)
                 if walk.sessions or (walk.num_sessions or 1) != 1:
-                    return None
+                    return True
             elif first_lap:
-                return None
-            return values if _plausible(values) else None
-    return None
+                return True
+            return values if _plausible(values) else True
+    return seen
 
 
-def _recorded(head: bytes, read_tail: Callable[[int], bytes], read_head: Callable[[int], bytes]) -> Recorded:
+def _recorded(head: bytes, search: bytes, tail: bytes, read_tail: Reader, read_head: Reader) -> Recorded:
+    """What _last_session could not settle: the cases of the module docstring, in order.
+
+    ``search``: the tail if it is worth a general search (it holds a session definition), else b"".
+    """
     named: list[Recorded] = []  # a session without a usable start still names the sport
     later: list[bool] = []  # sessions were seen, none of them the first: a multisport file
 
@@ -378,12 +395,8 @@ def _recorded(head: bytes, read_tail: Callable[[int], bytes], read_head: Callabl
         named.append(recorded)
         return None
 
-    tail = read_tail(TAIL)
-    quick = _last_session(tail)
-    if quick is not None:
-        return Recorded(quick.get("start"), quick.get("sport"), quick.get("sub_sport"))
     whole = len(tail) < TAIL  # the tail is the whole file
-    found = dated(_search(tail)) or (None if whole else dated(_search(head)))
+    found = dated(_search(search)) or (None if whole or later else dated(_search(head)))
     if found:
         return found
     walk = _walk_forward(head, read_head)
@@ -401,7 +414,7 @@ def _recorded(head: bytes, read_tail: Callable[[int], bytes], read_head: Callabl
     return Recorded(start, sport, sub_sport)
 
 
-def _walk_forward(head: bytes, read_head: Callable[[int], bytes]) -> _Walk:
+def _walk_forward(head: bytes, read_head: Reader) -> _Walk:
     """From the header to the first dated record, reading on (doubling) as far as the bounds allow."""
     buf = head
     while True:
