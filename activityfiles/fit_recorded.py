@@ -6,13 +6,14 @@ takes the ``session`` message's ``start_time``, and without a session the first 
 record. The session is a summary written at the end of the file, so the sweep reads:
 
 1. the last ``TAIL`` bytes before the end of the first FIT file (header + data_size: a
-   chained file's own tail holds no session of the first), finds a ``session`` definition
-   (global 18) by its bytes, checks it (base types, sizes, the data message right after
-   it, a plausible date) and walks the few messages after it. Nearly every file ends so.
-2. the head already read (files that write their summary first);
-3. a bigger tail (pool swims with a heart-rate strap append its data after the session);
-4. a walk forward from the header to the first record with a real date (and the ``sport``
-   message for the sport), bounded in messages and bytes.
+   chained file's own tail holds no session of the first): the last ``session`` definition
+   (global 18), found by its bytes and checked (base types, sizes, its data message right
+   after it, a plausible date), settles nearly every file (``_last_session``); else a
+   general search of the tail, then of the head (files that write their summary first);
+2. a walk forward from the header to the first record with a real date (its ``sport``
+   message names the sport), bounded in messages and bytes (activityfiles.fit_walk);
+3. devices that define every message up front: the tail walked with the walk's definitions;
+4. a bigger tail (pool swims with a heart-rate strap append its data after the session).
 
 A session that is not the first (``first_lap_index`` > 0, or ``activity.num_sessions`` says
 there are more: multisport files keep each leg's session after the leg) is not taken from
@@ -27,45 +28,29 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import NamedTuple
 
+from .fit_walk import (
+    FIT_FIRST_DATE,
+    MAX_WALK_MESSAGES,
+    RECORD,
+    SESSION,
+    Definition,
+    Walk,
+    decode,
+    definition_end,
+    read_definition,
+)  # fmt: skip
+
 FIT_EPOCH = 631065600  # 1989-12-31T00:00:00Z as a Unix timestamp
-FIT_FIRST_DATE = 0x10000000  # smaller time values count from device power-up, not dates
 
 TAIL = 4096  # single-session files end their session within 600 bytes of the end; SDK examples 3 KB
 BIG_TAIL = 32 * 1024  # heart-rate data appended after a swim's session: up to 31 KB seen
-MAX_WALK_BYTES = 1024 * 1024  # the forward walk gives up after this much ...
+MAX_WALK_BYTES = 1024 * 1024  # the forward walk reads no further than this
 _SEARCH_MESSAGES = 8  # a walk from a session found by its bytes: the session, the activity, a few more
 _SYNC_TRIES = 64  # places tried in the tail for a session of a file that defined it up front ...
 _SYNC_BYTES = 1024  # ... within this much of the end (seen: 230 bytes)
-MAX_WALK_MESSAGES = 4000  # ... or this many messages (the latest first record seen: message 250)
-
-# FIT base type -> size of one value. Anything else in a definition means we are not looking at one.
-_BASE_SIZES = {
-    0x00: 1, 0x01: 1, 0x02: 1, 0x83: 2, 0x84: 2, 0x85: 4, 0x86: 4, 0x07: 1, 0x88: 4, 0x89: 8,
-    0x0A: 1, 0x8B: 2, 0x8C: 4, 0x0D: 1, 0x8E: 8, 0x8F: 8, 0x90: 8,
-}  # fmt: skip
-_BASE_TYPES = bytes(_BASE_SIZES)
-_SESSION, _LAP, _SPORT, _RECORD, _EVENT, _ACTIVITY, _LENGTH = 18, 19, 12, 20, 21, 34, 101
-# Global message -> fields we decode: {field number: name}. Timestamps (253) everywhere.
-_WANTED: dict[int, dict[int, str]] = {
-    _SESSION: {2: "start", 5: "sport", 6: "sub_sport", 25: "first_lap", 253: "ts"},
-    _LAP: {2: "start", 25: "sport", 39: "sub_sport", 253: "ts"},
-    _SPORT: {0: "sport", 1: "sub_sport"},
-    _ACTIVITY: {1: "num_sessions", 253: "ts"},
-    _RECORD: {253: "ts"},
-    _EVENT: {253: "ts"},
-    _LENGTH: {253: "ts"},
-}
 Reader = Callable[[int], bytes]
-_NOTHING: dict[int, str] = {}  # device_info, developer data, ...: walked over, not decoded
-# A definition's bytes after its header: reserved 0, architecture (0 little-, 1 big-endian), global number.
 _SESSION_DEFS = (b"\x00\x00\x12\x00", b"\x00\x01\x00\x12")
 _LAP_DEFS = (b"\x00\x00\x13\x00", b"\x00\x01\x00\x13")
-
-# (global number, data size, wanted field names, a Struct unpacking them, their "invalid" values)
-Definition = tuple[int, int, tuple[str, ...], struct.Struct | None, tuple[int, ...]]
-_FORMATS = {1: "B", 2: "H", 4: "I", 8: "Q"}
-_CACHE_SIZE = 2048
-_cache: dict[bytes, Definition | None] = {}  # raw definition -> parsed: a device writes the same ones in every file
 
 
 class Recorded(NamedTuple):  # a tuple, not a frozen dataclass: made once per file, and that costs a microsecond
@@ -83,146 +68,6 @@ def fit_datetime(value: int | None) -> datetime | None:
     return datetime.fromtimestamp(FIT_EPOCH + value, UTC)
 
 
-def _definition_end(buf: bytes, pos: int, end: int) -> int | None:
-    """Where the definition at ``pos`` ends; None if that is past ``end`` (read more)."""
-    fields_end = pos + 6 + 3 * buf[pos + 5] if pos + 6 <= end else end + 1
-    if fields_end > end:
-        return None
-    if buf[pos] & 0x20:  # developer field definitions follow
-        if fields_end >= end:
-            return None
-        fields_end += 1 + 3 * buf[fields_end]
-    return fields_end if fields_end <= end else None
-
-
-def _definition(buf: bytes, pos: int, dev_end: int) -> Definition | None:
-    """The definition at ``pos`` (ending at ``dev_end``), or None if it is not a sound one."""
-    raw = buf[pos + 2 : dev_end]
-    if raw in _cache:
-        return _cache[raw]
-    if len(_cache) >= _CACHE_SIZE:
-        _cache.clear()
-    _cache[raw] = definition = _parse_definition(raw, buf[pos] & 0x20 != 0)
-    return definition
-
-
-def _parse_definition(raw: bytes, developer: bool) -> Definition | None:
-    """``raw``: a definition from its architecture byte on. Slices, not a loop: a session has up to 100 fields."""
-    arch = raw[0]
-    if arch > 1:
-        return None
-    gnum = int.from_bytes(raw[1:3], "big" if arch else "little")
-    fields_end = 4 + 3 * raw[3]
-    if raw[6:fields_end:3].translate(None, _BASE_TYPES):  # a byte that is no base type
-        return None
-    numbers = raw[4:fields_end:3]
-    sizes = raw[5:fields_end:3]
-    wanted = []
-    for number, name in _WANTED.get(gnum, _NOTHING).items():
-        i = numbers.find(number)
-        if i != -1 and sizes[i] == _BASE_SIZES[raw[6 + 3 * i]] and sizes[i] in _FORMATS:  # one number, as expected
-            wanted.append((sum(sizes[:i]), sizes[i], name))
-    size = sum(sizes)
-    if developer:
-        size += sum(raw[fields_end + 2 :: 3])
-    if not wanted:
-        return gnum, size, (), None, ()
-    wanted.sort()
-    layout, offset = [">" if arch else "<"], 0
-    for field_offset, field_size, _name in wanted:
-        layout.append(f"{field_offset - offset}x{_FORMATS[field_size]}" if field_offset > offset else _FORMATS[field_size])
-        offset = field_offset + field_size
-    names = tuple(name for _offset, _size, name in wanted)
-    invalid = tuple((1 << (8 * field_size)) - 1 for _offset, field_size, _name in wanted)
-    return gnum, size, names, struct.Struct("".join(layout)), invalid
-
-
-def _values(buf: bytes, start: int, definition: Definition) -> dict[str, int]:
-    """The wanted fields of one data message; FIT's all-bits-set "invalid" values are left out."""
-    unpacker = definition[3]
-    if unpacker is None:
-        return {}
-    values = unpacker.unpack_from(buf, start)
-    return {name: value for name, value, invalid in zip(definition[2], values, definition[4], strict=True) if value != invalid}
-
-
-class _Walk:
-    """Messages in order from some position: definitions remembered, the wanted values collected."""
-
-    __slots__ = ("defs", "last_ts", "lap", "messages", "num_sessions", "record", "sessions", "short", "sport", "timed")
-
-    def __init__(self) -> None:
-        self.defs: list[Definition | None] = [None] * 16
-        self.sessions: list[dict[str, int]] = []
-        self.num_sessions: int | None = None
-        self.sport: dict[str, int] | None = None  # the first sport message
-        self.lap: dict[str, int] | None = None  # the first lap
-        self.record: int | None = None  # timestamp of the first record that is a date
-        self.timed: int | None = None  # ... of the first event or length, when there is no record
-        self.last_ts: int | None = None
-        self.messages = 0
-        self.short = False
-
-    def run(self, buf: bytes, pos: int, end: int, goal: int | None = None, limit: int = MAX_WALK_MESSAGES) -> int:
-        """Walk from ``pos`` until ``end``, damage, the bound or the goal; the position reached.
-
-        ``goal``: stop at the first dated record (_RECORD) or at a session that is the first
-        (_SESSION). ``self.short`` tells whether it stopped because a message runs past ``end``.
-        """
-        defs = self.defs
-        self.short = False
-        while pos < end and self.messages < limit:
-            self.messages += 1
-            header = buf[pos]
-            if header & 0xC0 == 0x40:
-                dev_end = _definition_end(buf, pos, end)
-                if dev_end is None:
-                    self.short = True
-                    return pos
-                definition = _definition(buf, pos, dev_end)
-                if definition is None:
-                    return pos
-                defs[header & 0x0F] = definition
-                pos = dev_end
-                continue
-            definition = defs[(header >> 5) & 3 if header & 0x80 else header & 0x0F]
-            if definition is None:
-                return pos
-            if pos + 1 + definition[1] > end:
-                self.short = True
-                return pos
-            values = _values(buf, pos + 1, definition)
-            if header & 0x80 and self.last_ts is not None:  # compressed timestamp: 5 bits of offset
-                values["ts"] = self.last_ts + ((header & 0x1F) - self.last_ts) % 32
-            pos += 1 + definition[1]
-            if self._take(definition[0], values) == goal and goal is not None:
-                break
-        return pos
-
-    def _take(self, gnum: int, values: dict[str, int]) -> int | None:
-        """Keep what a message tells; _RECORD at the first dated record, _SESSION at a first session."""
-        ts = values.get("ts")
-        if ts is not None:
-            self.last_ts = ts
-        if gnum == _SESSION:
-            self.sessions.append(values)
-            if values.get("first_lap") == 0:
-                return _SESSION
-        elif gnum == _ACTIVITY:
-            self.num_sessions = values.get("num_sessions")
-        elif gnum == _SPORT and self.sport is None:
-            self.sport = values
-        elif gnum == _LAP and self.lap is None:
-            self.lap = values
-        elif ts is not None and ts >= FIT_FIRST_DATE:
-            if gnum == _RECORD and self.record is None:
-                self.record = ts
-                return _RECORD
-            if gnum in (_EVENT, _LENGTH) and self.timed is None:
-                self.timed = ts
-        return None
-
-
 def _plausible(session: dict[str, int]) -> bool:
     """A start that is a date, before the session's end and less than a year before it."""
     start = session.get("start")
@@ -232,7 +77,7 @@ def _plausible(session: dict[str, int]) -> bool:
     return ts is None or (start <= ts + 86400 and ts - start < 366 * 86400)
 
 
-def _first_session(walk: _Walk) -> dict[str, int] | None:
+def _first_session(walk: Walk) -> dict[str, int] | None:
     """The file's first session if the walk saw it; None if it saw none or only later ones."""
     sessions = walk.sessions
     for session in sessions:
@@ -245,7 +90,7 @@ def _first_session(walk: _Walk) -> dict[str, int] | None:
     return sessions[0]
 
 
-def _search(window: bytes, patterns: tuple[bytes, bytes] = _SESSION_DEFS) -> _Walk:
+def _search(window: bytes, patterns: tuple[bytes, bytes] = _SESSION_DEFS) -> Walk:
     """A walk from a session (or lap) definition found in the window by its bytes.
 
     The last one first: in a single-session file it is the only one, and ``rfind`` then reads
@@ -260,7 +105,7 @@ def _search(window: bytes, patterns: tuple[bytes, bytes] = _SESSION_DEFS) -> _Wa
             i = window.rfind(pattern, 0, i + 3)
             if window[start] & 0xD0 != 0x40:  # not a definition header (or its reserved bit set)
                 continue
-            after = _definition_end(window, start, end)
+            after = definition_end(window, start, end)
             if after is None or after >= end:
                 continue
             local = window[start] & 0x0F
@@ -268,13 +113,13 @@ def _search(window: bytes, patterns: tuple[bytes, bytes] = _SESSION_DEFS) -> _Wa
             # The definition must be followed by a data message that uses it: the main guard against chance matches.
             if following != local and not (following & 0x80 and local < 4 and (following >> 5) & 3 == local):
                 continue
-            walk = _Walk()
-            walk.run(window, start, end, _SESSION, _SEARCH_MESSAGES)  # an unsound definition stops it at once
+            walk = Walk()
+            walk.run(window, start, end, SESSION, _SEARCH_MESSAGES)  # an unsound definition stops it at once
             if _first_session(walk) is not None or (patterns is _LAP_DEFS and walk.lap):
                 return walk
             if seen is None or walk.sessions:  # sessions, but not the first: a multisport file, look further back
                 seen = walk
-    return seen if seen is not None else _Walk()
+    return seen if seen is not None else Walk()
 
 
 def _from_session(session: dict[str, int]) -> Recorded:
@@ -282,7 +127,7 @@ def _from_session(session: dict[str, int]) -> Recorded:
     return Recorded(start, session.get("sport"), session.get("sub_sport"))
 
 
-def _sport_of(walk: _Walk) -> tuple[int | None, int | None]:
+def _sport_of(walk: Walk) -> tuple[int | None, int | None]:
     for message in (walk.sport, walk.lap):
         if message and "sport" in message:
             return message.get("sport"), message.get("sub_sport")
@@ -301,11 +146,11 @@ def fit_recorded(head: bytes, read_tail: Reader, read_head: Reader) -> Recorded:
         if isinstance(quick, dict):
             return Recorded(quick.get("start"), quick.get("sport"), quick.get("sub_sport"))
         return _recorded(head, tail if quick else b"", tail, read_tail, read_head)
-    except (IndexError, ValueError, OverflowError):  # a bound check we missed must not escape
+    except (IndexError, KeyError, ValueError, OverflowError, struct.error):  # a bound check we missed must not escape
         return Recorded()
 
 
-def _sync(window: bytes, defs: list[Definition | None], anchor: int | None) -> _Walk | None:
+def _sync(window: bytes, defs: list[Definition | None], anchor: int | None) -> Walk | None:
     """The window walked with definitions made earlier (devices that define every message up front).
 
     A session data message is looked for by its local number and a plausible date, near the
@@ -315,7 +160,7 @@ def _sync(window: bytes, defs: list[Definition | None], anchor: int | None) -> _
     """
     end = len(window)
     for local, definition in enumerate(defs):
-        if definition is None or definition[0] != _SESSION:
+        if definition is None or definition[0] != SESSION:
             continue
         size = definition[1]
         marker = bytes((local,))
@@ -324,9 +169,9 @@ def _sync(window: bytes, defs: list[Definition | None], anchor: int | None) -> _
         tries = 0
         while p != -1 and tries < _SYNC_TRIES:  # from the end: the session is among the last messages
             tries += 1
-            values = _values(window, p + 1, definition)
+            values = decode(window, p + 1, definition)
             if _plausible(values) and (anchor is None or anchor - 86400 <= values["start"] <= anchor + 3600):
-                walk = _Walk()
+                walk = Walk()
                 walk.defs = list(defs)
                 if walk.run(window, p, end) >= end - 2 and walk.sessions:
                     return walk
@@ -352,17 +197,17 @@ def _last_session(window: bytes) -> dict[str, int] | bool:
             local = window[start] & 0x0F
             if window[start] & 0xD0 != 0x40:
                 continue
-            after = _definition_end(window, start, end)
+            after = definition_end(window, start, end)
             if after is None or after >= end or window[after] != local:
                 continue
-            definition = _definition(window, start, after)
-            if definition is None or definition[0] != _SESSION or after + 1 + definition[1] > end:
+            definition = read_definition(window, start, after)
+            if definition is None or definition[0] != SESSION or after + 1 + definition[1] > end:
                 continue
             seen = True
-            values = _values(window, after + 1, definition)
+            values = decode(window, after + 1, definition)
             first_lap = values.get("first_lap")
             if first_lap is None:  # no index: is it the only session? The activity message says.
-                walk = _Walk()
+                walk = Walk()
                 walk.defs[local] = definition
                 walk.run(window, after + 1 + definition[1], end, None, 4)
                 if walk.sessions or (walk.num_sessions or 1) != 1:
@@ -381,7 +226,7 @@ def _recorded(head: bytes, search: bytes, tail: bytes, read_tail: Reader, read_h
     named: list[Recorded] = []  # a session without a usable start still names the sport
     later: list[bool] = []  # sessions were seen, none of them the first: a multisport file
 
-    def dated(walk: _Walk | None) -> Recorded | None:
+    def dated(walk: Walk | None) -> Recorded | None:
         if walk is None:
             return None
         session = _first_session(walk)
@@ -414,15 +259,15 @@ def _recorded(head: bytes, search: bytes, tail: bytes, read_tail: Reader, read_h
     return Recorded(start, sport, sub_sport)
 
 
-def _walk_forward(head: bytes, read_head: Reader) -> _Walk:
+def _walk_forward(head: bytes, read_head: Reader) -> Walk:
     """From the header to the first dated record, reading on (doubling) as far as the bounds allow."""
     buf = head
     while True:
-        walk = _Walk()
+        walk = Walk()
         header_size = buf[0]
         data_size = int.from_bytes(buf[4:8], "little")
         end = min(len(buf), header_size + data_size) if data_size else len(buf)
-        pos = walk.run(buf, header_size, end, _RECORD)
+        pos = walk.run(buf, header_size, end, RECORD)
         if walk.record is not None or walk.messages >= MAX_WALK_MESSAGES or len(buf) >= MAX_WALK_BYTES:
             return walk  # found, or a bound reached
         if (pos < end and not walk.short) or (data_size and end >= header_size + data_size):

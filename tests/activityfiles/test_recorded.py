@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import random
 import struct
 import xml.etree.ElementTree as ET  # our own test files
 from datetime import UTC, datetime
@@ -136,6 +137,7 @@ def test_gpx_and_tcx_start_at_their_first_timed_point(path: Path) -> None:
 
 ACTIVITY = DATA / "GoldenCheetah_GoldenCheetah__test_aerolab_helmet_testing_2018-10-03-08-36-06.fit"
 ELEMNT = DATA / "dtcooper_python-fitparse__tests_files_2019-02-17-062644-ELEMNT-297E-195-0.fit"
+MULTISPORT = "andrewgy8_python_fit_tool__fit_tool_tests_data_sdk_activity_multisport.fit"
 
 
 def with_time_created(data: bytes, value: int, *, file_crc: bool = True) -> bytes:
@@ -218,3 +220,20 @@ def test_fit_sports_map_to_strava_sport_types(sport: int | str | None, sub_sport
 )  # fmt: skip
 def test_gpx_and_tcx_sport_words_map_to_strava_sport_types(text: str, expected: str | None) -> None:
     assert xml_sport(text)[0] == expected
+
+
+def test_damage_anywhere_in_an_activity_never_raises() -> None:
+    """The tail is read too now: cuts, flipped bytes and chance patterns there must not raise either."""
+    rng = random.Random(5)
+    originals = [ACTIVITY.read_bytes(), ELEMNT.read_bytes()[-60_000:], (DATA / MULTISPORT).read_bytes()]
+    originals[1] = ELEMNT.read_bytes()[:4096] + originals[1]  # its head (file_id) and its tail, a smaller file
+    for _ in range(400):
+        data = bytearray(rng.choice(originals))
+        for _ in range(rng.randint(1, 12)):
+            at = len(data) - 1 - min(int(rng.expovariate(1 / 800)), len(data) - 1)  # mostly near the end
+            data[at] = rng.randrange(256)
+        if rng.random() < 0.3:
+            data = data[: rng.randint(0, len(data))]
+        verdict = classify_bytes(bytes(data))
+        assert verdict.status in ("eligible", "junk", "failed")
+        assert verdict.start_time is None or verdict.start_time.tzinfo is UTC
