@@ -90,7 +90,7 @@ def _first_session(walk: Walk) -> dict[str, int] | None:
     return sessions[0]
 
 
-def _search(window: bytes, patterns: tuple[bytes, bytes] = _SESSION_DEFS) -> Walk:
+def _search(window: bytes, patterns: tuple[bytes, ...] = _SESSION_DEFS) -> Walk:
     """A walk from a session (or lap) definition found in the window by its bytes.
 
     The last one first: in a single-session file it is the only one, and ``rfind`` then reads
@@ -115,7 +115,7 @@ def _search(window: bytes, patterns: tuple[bytes, bytes] = _SESSION_DEFS) -> Wal
                 continue
             walk = Walk()
             walk.run(window, start, end, SESSION, _SEARCH_MESSAGES)  # an unsound definition stops it at once
-            if _first_session(walk) is not None or (patterns is _LAP_DEFS and walk.lap):
+            if _first_session(walk) is not None or (patterns[0] in _LAP_DEFS and walk.lap):
                 return walk
             if seen is None or walk.sessions:  # sessions, but not the first: a multisport file, look further back
                 seen = walk
@@ -142,10 +142,14 @@ def fit_recorded(head: bytes, read_tail: Reader, read_head: Reader) -> Recorded:
     """
     try:
         tail = read_tail(TAIL)
-        quick = _last_session(tail)
+        # Devices write every message in one byte order: look for the file_id's first.
+        first = head[0]
+        big = len(head) > first + 2 and head[first] & 0x40 and head[first + 2] == 1
+        patterns = _SESSION_DEFS[::-1] if big else _SESSION_DEFS
+        quick = _last_session(tail, patterns)
         if isinstance(quick, dict):
             return Recorded(quick.get("start"), quick.get("sport"), quick.get("sub_sport"))
-        return _recorded(head, tail if quick else b"", tail, read_tail, read_head)
+        return _recorded(head, tail if quick else b"", tail, read_tail, read_head, patterns)
     except (IndexError, KeyError, ValueError, OverflowError, struct.error):  # a bound check we missed must not escape
         return Recorded()
 
@@ -179,14 +183,14 @@ def _sync(window: bytes, defs: list[Definition | None], anchor: int | None) -> W
     return None
 
 
-def _last_session(window: bytes) -> dict[str, int] | bool:
+def _last_session(window: bytes, patterns: tuple[bytes, ...] = _SESSION_DEFS) -> dict[str, int] | bool:
     """The usual case, with no general walk: the last sound session definition in the window,
     its data right after it, and that session is the first one (first_lap_index 0, or the
     activity message right after it counts one session, or says nothing) with a sound date.
     Else whether there was any sound session definition followed by its data to look at further."""
     end = len(window)
     seen = False
-    for pattern in _SESSION_DEFS:
+    for pattern in patterns:
         upto = end
         for _ in range(4):  # chance matches of the pattern in data come before the real one, seen from the end
             i = window.rfind(pattern, 0, upto)
@@ -218,7 +222,9 @@ def _last_session(window: bytes) -> dict[str, int] | bool:
     return seen
 
 
-def _recorded(head: bytes, search: bytes, tail: bytes, read_tail: Reader, read_head: Reader) -> Recorded:
+def _recorded(
+    head: bytes, search: bytes, tail: bytes, read_tail: Reader, read_head: Reader, patterns: tuple[bytes, ...]
+) -> Recorded:
     """What _last_session could not settle: the cases of the module docstring, in order.
 
     ``search``: the tail if it is worth a general search (it holds a session definition), else b"".
@@ -241,20 +247,24 @@ def _recorded(head: bytes, search: bytes, tail: bytes, read_tail: Reader, read_h
         return None
 
     whole = len(tail) < TAIL  # the tail is the whole file
-    found = dated(_search(search)) or (None if whole or later else dated(_search(head)))
+    found = dated(_search(search))
+    if not (found or whole or later):  # a summary written first: settled like a tail, else searched
+        quick = _last_session(head, patterns)
+        found = Recorded(quick.get("start"), quick.get("sport"), quick.get("sub_sport")) if isinstance(quick, dict) else None
+        found = found or dated(_search(head, patterns[:1]))
     if found:
         return found
     walk = _walk_forward(head, read_head)
     found = dated(walk)
     if not (found or named or later):  # sessions elsewhere: up front or behind appended data
-        found = dated(_sync(tail, walk.defs, walk.record)) or (None if whole else dated(_search(read_tail(BIG_TAIL))))
+        found = dated(_sync(tail, walk.defs, walk.record)) or (None if whole else dated(_search(read_tail(BIG_TAIL), patterns[:1])))
     if found:
         return found
     start = walk.record if walk.record is not None else walk.timed
     if named:
         return Recorded(start, named[0].sport, named[0].sub_sport)
     if walk.sport is None and walk.lap is None and not later:  # no session anywhere: a lap at the end may name it
-        walk.lap = _search(tail, _LAP_DEFS).lap
+        walk.lap = _search(tail, _LAP_DEFS[::-1] if patterns[0] != _SESSION_DEFS[0] else _LAP_DEFS).lap
     sport, sub_sport = _sport_of(walk)
     return Recorded(start, sport, sub_sport)
 

@@ -145,6 +145,9 @@ class Walk:
             if pos + 1 + definition[1] > end:
                 self.short = True
                 return pos
+            if definition[3] is None and not header & 0x80:  # nothing wanted in it (device_info, hrv, ...)
+                pos += 1 + definition[1]
+                continue
             values = decode(buf, pos + 1, definition)
             if header & 0x80 and self.last_ts is not None:  # compressed timestamp: 5 bits of offset
                 values["ts"] = self.last_ts + ((header & 0x1F) - self.last_ts) % 32
