@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import os
 from functools import partial
-from typing import BinaryIO
 
 from .compressed import DEFAULT_MAX_GUNZIP_BYTES, GzipSink
-from .fit import FIRST_READ, FitSink, fit_verdict
+from .fit import FIRST_READ, FitSink, Reader, bytes_readers, fit_data_end, fit_verdict, recorder
 from .gpx_tcx import XML_CHUNK, XmlSink
 from .sniff import looks_like_xml, sniff_type
 from .verdict import Fixed, Sink, Verdict, failed
@@ -43,21 +42,21 @@ def classify_bytes(data: bytes, *, max_gunzip_bytes: int = DEFAULT_MAX_GUNZIP_BY
     """Classify a whole file held in memory (an archive member, an upload)."""
     head = data[:FIRST_READ]
     if sniff_type(head) == "fit":
-        verdict = fit_verdict(data, eof=True)
+        verdict = fit_verdict(data, eof=True, recorded=recorder(*bytes_readers(data)))
         assert verdict is not None
         return verdict
     sink = _make_sink(head, max_gunzip_bytes)
     return sink.feed(data) or sink.finish()
 
 
-def _read(f: BinaryIO, n: int) -> bytes:
+def _read(fd: int, n: int) -> bytes:
     """Up to n bytes; fewer only at end of file (one read call in the usual case)."""
-    data = f.read(n)
-    if len(data) < n:  # raw files may return short only at EOF, but pipes may not: confirm
+    data = os.read(fd, n)
+    if len(data) < n:  # regular files return short only at EOF, but pipes may not: confirm
         parts = [data]
         got = len(data)
         while got < n:
-            more = f.read(n - got)
+            more = os.read(fd, n - got)
             if not more:
                 break
             parts.append(more)
@@ -66,31 +65,62 @@ def _read(f: BinaryIO, n: int) -> bytes:
     return data
 
 
+def _file_readers(fd: int, head: bytes) -> tuple[Reader, Reader]:
+    """read_tail / read_head for an open FIT file of which ``head`` has been read (no re-read of it)."""
+    end = fit_data_end(head)
+
+    def read_tail(n: int) -> bytes:
+        if end is not None and end <= len(head):
+            return head[max(0, end - n) : end]
+        if end is not None:
+            data = os.pread(fd, n, max(0, end - n))  # one system call, no seek
+            if len(data) == min(n, end):
+                return data
+            # data_size says more than the file holds (truncated): its tail is the file's tail.
+        size = os.fstat(fd).st_size
+        if size <= len(head):
+            return head[max(0, size - n) :]
+        return os.pread(fd, n, max(0, size - n))
+
+    def read_head(n: int) -> bytes:
+        return head[:n] if n <= len(head) else os.pread(fd, n, 0)
+
+    return read_tail, read_head
+
+
 def classify_file(path: str | os.PathLike[str], *, max_gunzip_bytes: int = DEFAULT_MAX_GUNZIP_BYTES) -> Verdict:
     """Classify a file on disk, reading only what the verdict needs.
 
-    FIT: one read of FIRST_READ bytes, more only if the file_id lies further in.
+    FIT: one read of FIRST_READ bytes, more only if the file_id lies further in; for an
+    activity, one read of the 2 KiB before its end for the session (activityfiles.fit_recorded).
     GPX/TCX: chunks up to the first timed track point. Gzip: the whole stream (bomb check).
+    Plain file descriptors, no file object: on the sweep's millions of small reads a file
+    object costs as much as the FIT parsing (bench/classify.py).
     """
     try:
-        with open(path, "rb", buffering=0) as f:
-            head = _read(f, FIRST_READ)
-            if sniff_type(head) == "fit":
-                buf, eof = head, len(head) < FIRST_READ
-                while True:
-                    verdict = fit_verdict(buf, eof)
-                    if verdict is not None:
-                        return verdict
-                    more = _read(f, len(buf))
-                    eof = len(more) < len(buf)
-                    buf += more
-            sink = _make_sink(head, max_gunzip_bytes)
-            verdict = sink.feed(head)
-            while verdict is None:
-                chunk = f.read(XML_CHUNK)
-                if not chunk:
-                    return sink.finish()
-                verdict = sink.feed(chunk)
-            return verdict
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     except OSError as exc:
         return failed(f"unreadable: {exc.strerror or exc}")
+    try:
+        head = _read(fd, FIRST_READ)
+        if sniff_type(head) == "fit":
+            buf, eof = head, len(head) < FIRST_READ
+            while True:
+                verdict = fit_verdict(buf, eof, recorded=recorder(*_file_readers(fd, buf)))
+                if verdict is not None:
+                    return verdict
+                more = _read(fd, len(buf))
+                eof = len(more) < len(buf)
+                buf += more
+        sink = _make_sink(head, max_gunzip_bytes)
+        verdict = sink.feed(head)
+        while verdict is None:
+            chunk = os.read(fd, XML_CHUNK)
+            if not chunk:
+                return sink.finish()
+            verdict = sink.feed(chunk)
+        return verdict
+    except OSError as exc:
+        return failed(f"unreadable: {exc.strerror or exc}")
+    finally:
+        os.close(fd)

@@ -19,18 +19,23 @@ of a Garmin export, most of them monitoring, sleep and settings files. Decisions
 * ``data_size == 0`` (Edge 1030, Zwift) means "read on to the end of the file".
 * Chained FIT files are classified by the first one.
 
+For an activity, the recorded start and sport come from the session at the file's end
+(``with_recorded``, activityfiles.fit_recorded): one more read of its last 2 KiB.
+
 Whole-file reads (the track) use fitdecode instead: see activityfiles.track.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import dataclasses
+from collections.abc import Callable
+from datetime import datetime
 from typing import Literal
 
+from .fit_recorded import BIG_TAIL, fit_datetime, fit_recorded
+from .sports import strava_sport
 from .verdict import ELIGIBLE, FAILED, JUNK, Verdict, failed
 
-FIT_EPOCH = 631065600  # 1989-12-31T00:00:00Z as a Unix timestamp
-FIT_FIRST_DATE = 0x10000000  # smaller time values count from device power-up, not dates
 FIT_TYPE_ACTIVITY = 4
 
 # One page. Every real file we have seen has its file_id in the first KiB (the furthest, a
@@ -117,7 +122,9 @@ def _ran_out(n: int, end: int, limit: int, eof: bool) -> Verdict | None:
     return None
 
 
-def _file_id_verdict(buf: bytes, start: int, big: bool, layout: tuple[tuple[int, int, int], ...]) -> Verdict:
+def _file_id_verdict(
+    buf: bytes, start: int, big: bool, layout: tuple[tuple[int, int, int], ...], recorded: Recorder | None
+) -> Verdict:
     order: Literal["big", "little"] = "big" if big else "little"
     ftype = manufacturer = product = created = None
     product_name = None
@@ -137,20 +144,21 @@ def _file_id_verdict(buf: bytes, start: int, big: bool, layout: tuple[tuple[int,
             product = value
         elif num == 4:
             created = value
-    start_time = None
-    if created is not None and created >= FIT_FIRST_DATE:
-        start_time = datetime.fromtimestamp(FIT_EPOCH + created, UTC)
+    # time_created is when the file was written (a copy or an export: a later date), not the
+    # recorded start; start_time is filled in for activities by fit_recorded, None otherwise.
+    created_time = fit_datetime(created)
     maker = None if manufacturer is None else MANUFACTURERS.get(manufacturer, str(manufacturer))
     model = product_name if product is None else str(product)
     if ftype == FIT_TYPE_ACTIVITY:
-        return Verdict(ELIGIBLE, "fit", "", "activity", start_time, None, maker, model)
+        start_time, sport, trainer = recorded(buf) if recorded else (None, None, False)
+        return Verdict(ELIGIBLE, "fit", "", "activity", start_time, sport, maker, model, created_time, trainer)
     if ftype is None:
-        return Verdict(JUNK, "fit", "junk: file_id has no file type", None, start_time, None, maker, model)
+        return Verdict(JUNK, "fit", "junk: file_id has no file type", None, None, None, maker, model, created_time)
     name = FILE_TYPES.get(ftype, str(ftype))
-    return Verdict(JUNK, "fit", f"junk: {name} file", name, start_time, None, maker, model)
+    return Verdict(JUNK, "fit", f"junk: {name} file", name, None, None, maker, model, created_time)
 
 
-def _scan_fit(buf: bytes, eof: bool, trust_size: bool = True) -> Verdict | None:
+def _scan_fit(buf: bytes, eof: bool, trust_size: bool = True, recorded: Recorder | None = None) -> Verdict | None:
     """Walk the records up to the first file_id; None means "give me more bytes"."""
     n = len(buf)
     if n < 12 or n < buf[0]:
@@ -207,22 +215,25 @@ def _scan_fit(buf: bytes, eof: bool, trust_size: bool = True) -> Verdict | None:
         if pos + 1 + size > limit:
             return _ran_out(n, end, limit, eof)
         if gnum == 0:
-            return _file_id_verdict(buf, pos + 1, big, layout)
+            return _file_id_verdict(buf, pos + 1, big, layout, recorded)
         pos += 1 + size
     return failed(f"unreadable: no file_id in the first {MAX_FIT_MESSAGES} messages", "fit")
 
 
-def fit_verdict(buf: bytes, eof: bool) -> Verdict | None:
-    """_scan_fit plus the header-CRC decision (see the module docstring); None: read more."""
+def fit_verdict(buf: bytes, eof: bool, recorded: Recorder | None = None) -> Verdict | None:
+    """_scan_fit plus the header-CRC decision (see the module docstring); None: read more.
+
+    ``recorded(buf)`` gives an activity's (start_time, sport, trainer): see ``recorder``.
+    """
     try:
-        verdict = _scan_fit(buf, eof)
+        verdict = _scan_fit(buf, eof, recorded=recorded)
         if verdict is None or verdict.status != FAILED or len(buf) < 14 or buf[0] < 14:
             return verdict
         stored = buf[12] | buf[13] << 8
         computed = fit_crc16(buf[:12])
         if not stored or stored == computed or buf[8:12] != b".FIT":
             return verdict
-        retry = _scan_fit(buf, eof, trust_size=False)
+        retry = _scan_fit(buf, eof, trust_size=False, recorded=recorded)
         if retry is None or retry.status != FAILED:
             return retry
         detail = verdict.reason.removeprefix("unreadable: ")
@@ -236,31 +247,96 @@ def classify_fit_header(head: bytes) -> Verdict:
 
     A prefix that stops before the file_id gets a failed "file ends ... (truncated)"
     verdict; ``classify_file`` instead reads on (up to MAX_FIT_SCAN_BYTES) and retries.
+    The recorded start and sport are what the prefix holds (often nothing: the session is at the end).
     """
-    verdict = fit_verdict(head, eof=True)
+    verdict = fit_verdict(head, eof=True, recorded=recorder(*bytes_readers(head)))
     assert verdict is not None  # with eof=True the scan always decides
     return verdict
 
 
 
+def fit_data_end(buf: bytes) -> int | None:
+    """Where the first FIT file's records end (header + data_size); None when data_size is 0 (read to EOF)."""
+    data_size = int.from_bytes(buf[4:8], "little")
+    return buf[0] + data_size if data_size else None
+
+
+Reader = Callable[[int], bytes]
+Recorder = Callable[[bytes], tuple[datetime | None, str | None, bool]]
+
+
+def recorder(read_tail: Reader, read_head: Reader) -> Recorder:
+    """The (start_time, sport, trainer) of an activity, from its head and the readers of its tail and head."""
+
+    def recorded(head: bytes) -> tuple[datetime | None, str | None, bool]:
+        found = fit_recorded(head, read_tail, read_head)
+        sport, trainer = strava_sport(found.sport, found.sub_sport)
+        return fit_datetime(found.start), sport, trainer
+
+    return recorded
+
+
+def with_recorded(verdict: Verdict, head: bytes, read_tail: Reader, read_head: Reader) -> Verdict:
+    """An eligible verdict with the recorded start, sport and trainer flag (others as they are)."""
+    if verdict.status != ELIGIBLE:
+        return verdict
+    start_time, sport, trainer = recorder(read_tail, read_head)(head)
+    return dataclasses.replace(verdict, start_time=start_time, sport=sport, trainer=trainer)
+
+
+def bytes_readers(data: bytes) -> tuple[Reader, Reader]:
+    """read_tail / read_head for a FIT file held in memory."""
+    end = fit_data_end(data)
+    if end is None or end > len(data):
+        end = len(data)
+    return (lambda n: data[max(0, end - n) : end]), (lambda n: data[:n])
+
+
 class FitSink:
-    """FIT bytes arriving in pieces (from gzip): keep a bounded prefix, scan as it grows."""
+    """FIT bytes arriving in pieces (from gzip): a bounded prefix and a rolling tail.
+
+    Junk and failures are known from the prefix; an activity waits for ``finish``, when the
+    tail holding its session has gone by.
+    """
 
     def __init__(self) -> None:
         self.buf = bytearray()
         self.next_scan = FIRST_READ
+        self.verdict: Verdict | None = None
+        self.total = 0  # bytes seen
+        self.tail = bytearray()  # the last BIG_TAIL bytes seen before the end of the first FIT file
+        self.end: int | None = None
 
     def feed(self, chunk: bytes) -> Verdict | None:
+        self._keep_tail(chunk)
         room = MAX_FIT_SCAN_BYTES - len(self.buf)
         if room > 0:
             self.buf += chunk[:room]
-        if len(self.buf) < self.next_scan:
+        if self.verdict is not None or len(self.buf) < self.next_scan:
             return None
         self.next_scan = 2 * len(self.buf)
-        return fit_verdict(bytes(self.buf), eof=False)
-
-    def finish(self) -> Verdict:
-        verdict = fit_verdict(bytes(self.buf), eof=True)
-        assert verdict is not None
+        verdict = fit_verdict(bytes(self.buf), eof=False)
+        if verdict is not None and verdict.status == ELIGIBLE:
+            self.verdict = verdict
+            return None
         return verdict
 
+    def _keep_tail(self, chunk: bytes) -> None:
+        if self.end is None and len(self.buf) >= 12:
+            self.end = fit_data_end(bytes(self.buf[:12])) or -1
+        start = self.total
+        self.total += len(chunk)
+        if self.end is not None and self.end > 0:
+            if start >= self.end:
+                return
+            chunk = chunk[: self.end - start]
+        self.tail += chunk[-BIG_TAIL:]
+        if len(self.tail) > BIG_TAIL:
+            del self.tail[: len(self.tail) - BIG_TAIL]
+
+    def finish(self) -> Verdict:
+        head = bytes(self.buf)
+        verdict = self.verdict or fit_verdict(head, eof=True)
+        assert verdict is not None
+        tail = bytes(self.tail)
+        return with_recorded(verdict, head, lambda n: tail[-n:], lambda n: head[:n])

@@ -7,9 +7,12 @@ bombs work.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
+from typing import NamedTuple
 from xml.parsers import expat
 
+from .sports import xml_sport
 from .verdict import ELIGIBLE, JUNK, Verdict, failed
 
 Point = tuple[float, float]  # (lat, lng) in degrees
@@ -97,7 +100,10 @@ class XmlSink:
                 return
             moment = _parse_time(text)
             if moment is not None and (self.kind == "gpx" or self.in_activity):
-                raise _Decided(Verdict(ELIGIBLE, self.kind, "", self.kind, moment, self.sport))
+                # The first timed point is the recorded start: TCX's Activity Id and Lap StartTime
+                # usually say the same, but are a second off in some real files, and GPX has neither.
+                sport, trainer = xml_sport(self.sport)
+                raise _Decided(Verdict(ELIGIBLE, self.kind, "", self.kind, moment, sport, trainer=trainer))
         elif local in ("trkpt", "Trackpoint"):
             self.in_point = False
         elif local == "Activity":
@@ -122,7 +128,8 @@ class XmlSink:
         reason = "not an activity file: no timestamped track points"
         if self.kind == "tcx" and self.saw_course:
             reason = "not an activity file: TCX course"
-        return Verdict(JUNK, self.kind, reason, self.kind, None, self.sport)
+        sport, trainer = xml_sport(self.sport)
+        return Verdict(JUNK, self.kind, reason, self.kind, None, sport, trainer=trainer)
 
 
 
@@ -184,3 +191,104 @@ def xml_points(data: bytes, *, max_points: int) -> list[Point]:
     except (expat.ExpatError, LookupError):  # damage further in: keep the points before it
         pass
     return points
+
+
+class XmlTrack(NamedTuple):
+    """A GPX/TCX file's full read: the points and what the file says about them."""
+
+    points: list[tuple[datetime | None, float | None, float | None, float | None]]  # time, lat, lng, altitude
+    sport: str | None  # GPX <trk><type>, TCX Activity Sport (as written; activityfiles.sports maps it)
+    lap_time: float | None  # TCX: the sum of the laps' TotalTimeSeconds
+    lap_distance: float | None  # TCX: the sum of the laps' DistanceMeters
+    device: str | None  # TCX Creator/Name, GPX creator
+
+
+def _float(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def xml_track(data: bytes, *, max_points: int) -> XmlTrack:
+    """Timed points of GPX ``trkpt`` or TCX activity ``Trackpoint``, with the laps' totals; what was read before any damage.
+
+    At most ``max_points``. A DOCTYPE gives nothing at all: the file is refused, not read.
+    """
+    points: list[tuple[datetime | None, float | None, float | None, float | None]] = []
+    text: list[str] = []
+    point: dict[str, object] = {}
+    found: dict[str, str] = {}
+    laps = {"TotalTimeSeconds": 0.0, "DistanceMeters": 0.0, "count": 0.0}
+    stack: list[str] = []
+
+    def refuse(*_args: object) -> None:
+        raise ValueError("XML with a DOCTYPE is refused")
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        local = tag.rpartition(":")[2]
+        stack.append(local)
+        text.clear()
+        if local in ("trkpt", "Trackpoint"):
+            point.clear()
+            point["lat"], point["lng"] = _float(attrs.get("lat", "")), _float(attrs.get("lon", ""))
+        elif local == "gpx" and attrs.get("creator"):
+            found.setdefault("device", attrs["creator"])
+        elif local == "Activity" and attrs.get("Sport"):
+            found.setdefault("sport", attrs["Sport"])
+        elif local == "Lap":
+            laps["count"] += 1
+
+    def end(tag: str) -> None:
+        local = stack.pop() if stack else tag.rpartition(":")[2]
+        parent = stack[-1] if stack else ""
+        value = "".join(text).strip()
+        text.clear()
+        if local in ("time", "Time") and parent in ("trkpt", "Trackpoint"):
+            point["time"] = _parse_time(value)
+        elif local in ("ele", "AltitudeMeters") and parent in ("trkpt", "Trackpoint"):
+            point["alt"] = _float(value)
+        elif local == "LatitudeDegrees":
+            point["lat"] = _float(value)
+        elif local == "LongitudeDegrees":
+            point["lng"] = _float(value)
+        elif local == "type" and parent == "trk":
+            found.setdefault("sport", value)
+        elif local == "Name" and parent == "Creator":
+            found.setdefault("device", value)
+        elif local in ("TotalTimeSeconds", "DistanceMeters") and parent == "Lap":
+            laps[local] += _float(value) or 0.0
+        elif local == "trkpt" or (local == "Trackpoint" and "Activity" in stack):
+            time, alt = point.get("time"), point.get("alt")
+            lat, lng = point.get("lat"), point.get("lng")
+            points.append((
+                time if isinstance(time, datetime) else None,
+                lat if isinstance(lat, float) else None,
+                lng if isinstance(lng, float) else None,
+                alt if isinstance(alt, float) else None,
+            ))  # fmt: skip
+            if len(points) >= max_points:
+                raise _Enough
+
+    parser = expat.ParserCreate()
+    parser.buffer_text = True
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = text.append
+    try:
+        parser.Parse(data, True)
+    except _Enough:
+        pass
+    except ValueError:  # a DOCTYPE: nothing of the file is trusted
+        return XmlTrack([], None, None, None, None)
+    except (expat.ExpatError, LookupError):  # damage further in: keep what came before it
+        pass
+    has_laps = laps["count"] > 0
+    return XmlTrack(
+        points, found.get("sport") or None,
+        laps["TotalTimeSeconds"] if has_laps else None, laps["DistanceMeters"] if has_laps else None,
+        found.get("device") or None,
+    )  # fmt: skip

@@ -19,10 +19,14 @@ class Verdict:
     data_type: str | None  # Strava's data_type for the bytes as given ("fit", "fit.gz", "gpx", ...)
     reason: str  # "" when eligible
     file_type: str | None  # FIT file_id.type name ("activity", "monitoring_b", "49", ...) or "gpx"/"tcx"
-    start_time: datetime | None  # aware UTC
-    sport: str | None = None
+    # The recorded start (aware UTC), as Strava takes it: a FIT activity's session start_time
+    # (else its first dated record), a GPX/TCX file's first timed track point. None for junk.
+    start_time: datetime | None
+    sport: str | None = None  # Strava's sport_type (activityfiles.sports), None when the file names none
     manufacturer: str | None = None
     product: str | None = None  # FIT product number as digits (or product_name when there is no number)
+    created_time: datetime | None = None  # FIT file_id.time_created: when the file was written, often a copy's date
+    trainer: bool = False  # recorded indoors on a machine (treadmill, indoor cycling, ...), as the sport says
 
 
 def failed(reason: str, data_type: str | None = None, file_type: str | None = None) -> Verdict:

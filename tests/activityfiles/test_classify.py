@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+import os
 import struct
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +25,6 @@ from activityfiles import (
     fit_crc16,
     sniff_type,
 )
-from activityfiles import classify as classify_module
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 BROKEN = DATA / "broken"
@@ -91,7 +91,7 @@ def test_real_fit_files_get_the_verdict_their_file_type_implies(name: str) -> No
     elif status == "junk":
         assert verdict.reason == (f"junk: {file_type} file" if file_type else "junk: file_id has no file type")
     if name not in DELIBERATE:
-        created = verdict.start_time.isoformat(sep=" ") if verdict.start_time else ""
+        created = verdict.created_time.isoformat(sep=" ") if verdict.created_time else ""
         assert created == row["time_created"]
         assert (verdict.manufacturer or "") == row["manufacturer"]
         if row["product"].isdigit():
@@ -173,7 +173,9 @@ def test_big_endian_definitions_are_read() -> None:
 def test_a_zero_data_size_reads_on_to_the_file_id() -> None:
     verdict = classify_file(DATA / ZWIFT_DATA_SIZE_0)
     assert (verdict.status, verdict.manufacturer) == ("eligible", "zwift")
-    assert verdict.start_time == datetime(2016, 1, 16, 14, 33, 6, tzinfo=UTC)
+    assert verdict.created_time == datetime(2016, 1, 16, 14, 33, 6, tzinfo=UTC)
+    # The file is cut before any session: the recorded start is its first record's (fitdecode agrees).
+    assert verdict.start_time == datetime(2016, 1, 16, 14, 33, 51, tzinfo=UTC)
 
 
 def test_a_zero_header_crc_is_accepted() -> None:
@@ -212,7 +214,9 @@ def test_the_fast_core_needs_only_a_prefix() -> None:
     head = (DATA / ELEMNT).read_bytes()[:64]
     verdict = classify_fit_header(head)
     assert (verdict.status, verdict.manufacturer) == ("eligible", "wahoo_fitness")
-    assert verdict.start_time == datetime(2019, 2, 17, 8, 48, 9, tzinfo=UTC)
+    assert verdict.created_time == datetime(2019, 2, 17, 8, 48, 9, tzinfo=UTC)
+    # The recorded start (06:26:44, the session's) is not in the first 64 bytes: a prefix cannot tell it.
+    assert verdict.start_time is None
 
 
 def test_a_prefix_that_stops_before_the_file_id_fails_as_truncated() -> None:
@@ -221,47 +225,46 @@ def test_a_prefix_that_stops_before_the_file_id_fails_as_truncated() -> None:
     assert verdict.reason == "unreadable: file ends at byte 30, before the file_id message (truncated)"
 
 
-class CountingFile:
-    """Stands in for the file classify_file opens, counting what it reads."""
+class Reads:
+    """What classify_file read, counted at the system calls it makes (os.read, os.pread)."""
 
-    def __init__(self, path: object) -> None:
-        self.file = open(path, "rb", buffering=0)  # closed by __exit__
+    def __init__(self) -> None:
         self.bytes_read = 0
         self.reads = 0
 
-    def read(self, n: int = -1) -> bytes:
-        data = self.file.read(n)
-        self.bytes_read += len(data)
-        self.reads += 1
-        return data
-
-    def __enter__(self) -> CountingFile:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.file.close()
-
 
 @pytest.fixture
-def opened(monkeypatch: pytest.MonkeyPatch) -> list[CountingFile]:
-    files: list[CountingFile] = []
+def opened(monkeypatch: pytest.MonkeyPatch) -> list[Reads]:
+    reads = Reads()
+    real_read, real_pread = os.read, os.pread
 
-    def counting_open(path: object, *args: object, **kwargs: object) -> CountingFile:
-        files.append(CountingFile(path))
-        return files[-1]
+    def counting_read(fd: int, n: int) -> bytes:
+        data = real_read(fd, n)
+        reads.bytes_read += len(data)
+        reads.reads += 1
+        return data
 
-    monkeypatch.setattr(classify_module, "open", counting_open, raising=False)
-    return files
+    def counting_pread(fd: int, n: int, offset: int) -> bytes:
+        data = real_pread(fd, n, offset)
+        reads.bytes_read += len(data)
+        reads.reads += 1
+        return data
+
+    monkeypatch.setattr(os, "read", counting_read)
+    monkeypatch.setattr(os, "pread", counting_pread)
+    return [reads]
 
 
-def test_classify_file_reads_a_small_prefix_of_a_large_activity(opened: list[CountingFile]) -> None:
+def test_classify_file_reads_a_small_prefix_and_the_tail_of_a_large_activity(opened: list[Reads]) -> None:
     size = (DATA / ELEMNT).stat().st_size
-    assert classify_file(DATA / ELEMNT).status == "eligible"
-    assert opened[0].reads == 1
-    assert opened[0].bytes_read <= 4096 < size // 100
+    verdict = classify_file(DATA / ELEMNT)
+    assert verdict.status == "eligible"
+    assert verdict.start_time == datetime(2019, 2, 17, 6, 26, 44, tzinfo=UTC)  # the session's, in the tail
+    assert opened[0].reads == 2  # the head, then the 4 KiB before the end
+    assert opened[0].bytes_read <= 4096 + 4096 < size // 50
 
 
-def test_classify_file_stops_reading_gpx_at_the_first_timed_track_point(opened: list[CountingFile]) -> None:
+def test_classify_file_stops_reading_gpx_at_the_first_timed_track_point(opened: list[Reads]) -> None:
     name = "GoldenCheetah_GoldenCheetah__test_aerolab_open_air_helmet_test_activity_790564009.tcx"
     assert classify_file(DATA / name).status == "eligible"
     assert opened[0].bytes_read < (DATA / name).stat().st_size
@@ -298,7 +301,7 @@ def test_compressed_timestamp_messages_before_the_file_id_are_skipped() -> None:
     assert verdict.status == "eligible"
 
 
-def test_a_file_id_beyond_the_first_read_is_found_by_reading_more(tmp_path: Path, opened: list[CountingFile]) -> None:
+def test_a_file_id_beyond_the_first_read_is_found_by_reading_more(tmp_path: Path, opened: list[Reads]) -> None:
     path = tmp_path / "late.fit"
     path.write_bytes(fit_file(records(300, size=255) + file_id(file_type=32)))  # ~77 KB before the file_id
     verdict = classify_file(path)
@@ -455,16 +458,16 @@ def test_a_zip_is_left_to_the_archive_reader() -> None:
 GPX_TCX = {
     # name: (status, data_type, start_time, sport, reason)
     "GoldenCheetah_GoldenCheetah__test_swims_argmac_Garmin_FR910XT_2015_01_31_10_17_02.tcx": (
-        "eligible", "tcx", datetime(2015, 1, 31, 9, 17, 2, tzinfo=UTC), "Other", "",
+        "eligible", "tcx", datetime(2015, 1, 31, 9, 17, 2, tzinfo=UTC), None, "",  # Sport="Other" names none
     ),
     "GoldenCheetah_GoldenCheetah__test_aerolab_open_air_helmet_test_activity_790564009.tcx": (
-        "eligible", "tcx", datetime(2015, 5, 31, 14, 31, 21, tzinfo=UTC), "Biking", "",
+        "eligible", "tcx", datetime(2015, 5, 31, 14, 31, 21, tzinfo=UTC), "Ride", "",  # Sport="Biking"
     ),
     "sports-alliance_sports-lib__src_specs_fixtures_swim_gpx_4623204522-1.gpx": (
-        "eligible", "gpx", datetime(2018, 10, 13, 17, 5, 1, tzinfo=UTC), "16", "",
+        "eligible", "gpx", datetime(2018, 10, 13, 17, 5, 1, tzinfo=UTC), "Swim", "",  # Strava's code 16
     ),
     "jimmykane_sports-lib__samples_gpx_garmin.gpx": (
-        "eligible", "gpx", datetime(2018, 4, 23, 15, 54, 34, tzinfo=UTC), "running", "",
+        "eligible", "gpx", datetime(2018, 4, 23, 15, 54, 34, tzinfo=UTC), "Run", "",  # <type>running
     ),
     "GoldenCheetah_GoldenCheetah__test_rides_MetadataOnly.gpx": (
         "junk", "gpx", None, None, "not an activity file: no timestamped track points",
@@ -519,7 +522,7 @@ def test_gpx_is_read_whatever_its_namespace_prefix_and_time_zone() -> None:
         b'<g:trkpt lat="1" lon="2"><g:time>2021-06-01T08:00:00+02:00</g:time></g:trkpt></g:trkseg></g:trk></g:gpx>'
     )
     verdict = classify_bytes(gpx)
-    assert (verdict.status, verdict.sport) == ("eligible", "cycling")
+    assert (verdict.status, verdict.sport) == ("eligible", "Ride")  # <type>cycling</type>
     assert verdict.start_time == datetime(2021, 6, 1, 6, 0, tzinfo=UTC)
 
 
