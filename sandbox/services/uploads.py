@@ -5,28 +5,26 @@ from __future__ import annotations
 import gzip
 import hashlib
 import logging
-import random
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from activityfiles import Verdict, classify_bytes
-from sandbox import fakes, webhooks
+from activityfiles.summary import ActivitySummary, read_activity
+from sandbox import webhooks
 from sandbox.errors import bad_request
 from sandbox.models import (
     SimActivity,
     SimConfig,
-    SimSegment,
-    SimSegmentEffort,
     SimToken,
     SimUpload,
 )
 from sandbox.selectors import uploads_due
+from sandbox.services.from_file import activity_from_file
 
 log = logging.getLogger(__name__)
 
@@ -113,27 +111,14 @@ def _classify(data: bytes) -> Verdict | None:
         return None
 
 
-def _sport(verdict_sport: str | None) -> str:
-    sport = (verdict_sport or "").lower()
-    if "virtual" in sport:
-        return "VirtualRide"
-    if "run" in sport:
-        return "Run"
-    if "swim" in sport:
-        return "Swim"
-    if "walk" in sport or "hik" in sport:
-        return "Walk"
-    return "Ride"
-
-
 @dataclass(frozen=True)
 class _Outcome:
     error: str = ""
-    start: datetime | None = None
-    sport: str = "Ride"
+    summary: ActivitySummary | None = None
 
 
 def _upload_read(upload: SimUpload) -> _Outcome:
+    """What Strava makes of the file: its error, or the whole recording read from it."""
     if SimConfig.load().fail_uploads:
         return _Outcome(error=ERROR_MALFORMED)
     data = bytes(upload.data)
@@ -147,33 +132,12 @@ def _upload_read(upload: SimUpload) -> _Outcome:
     verdict = _classify(data)
     if verdict is None or verdict.status != "eligible":
         return _Outcome(error=ERROR_MALFORMED)
-    if verdict.start_time is None:
+    summary = read_activity(data)
+    if summary is None:
+        return _Outcome(error=ERROR_MALFORMED)
+    if summary.start_time is None:
         return _Outcome(error=ERROR_NO_TIME)
-    start = verdict.start_time.astimezone(UTC).replace(microsecond=0)
-    return _Outcome(start=start, sport=_sport(verdict.sport))
-
-
-def _activity_from_upload(upload: SimUpload, *, start: datetime, sport: str) -> SimActivity:
-    rng = random.Random(upload.sha256)
-    athlete = upload.athlete
-    kind, sport_type = ACTIVITY_TYPES.get(upload.activity_type, (sport, sport))  # the upload's type beats the file's
-    activity = fakes.activity_build(
-        rng, athlete=athlete, start_date=start, sport=kind, trainer=bool(upload.trainer), commute=bool(upload.commute)
-    )
-    activity.type, activity.sport_type = kind, sport_type  # not a made-up variant
-    local = start.astimezone(ZoneInfo(activity.timezone))
-    activity.name = upload.name or fakes.default_name(activity.sport_type, local)
-    activity.description = upload.description
-    activity.external_id = upload.external_id
-    activity.upload_id = upload.pk
-    activity.manual = activity.private = False
-    activity.visibility = "everyone"
-    activity.kudos_count = activity.comment_count = 0
-    pool = list(SimSegment.objects.filter(activity_type=activity.type, city=athlete.city))
-    efforts = fakes.efforts_build(rng, activity=activity, segments=pool, weights=[s.popularity for s in pool])
-    activity.save()
-    SimSegmentEffort.objects.bulk_create(efforts)
-    return activity
+    return _Outcome(summary=summary)
 
 
 def _upload_process(upload_id: int) -> None:
@@ -188,15 +152,18 @@ def _upload_process(upload_id: int) -> None:
             return
         outcome = _upload_read(upload)
         activity = None
-        start = outcome.start
-        if not outcome.error and start is not None:
+        summary = outcome.summary
+        if not outcome.error and summary is not None and summary.start_time is not None:
+            # Strava's duplicate: the same athlete and the same recorded start.
+            start = summary.start_time.astimezone(UTC).replace(microsecond=0)
             existing = (
                 SimActivity.objects.filter(athlete_id=upload.athlete_id, start_date=start).values_list("pk", flat=True).first()
             )
             if existing is not None:
                 outcome = _Outcome(error=duplicate_error(upload.filename, existing))
             else:
-                activity = _activity_from_upload(upload, start=start, sport=outcome.sport)
+                chosen = ACTIVITY_TYPES.get(upload.activity_type)  # the upload's type beats the file's
+                activity = activity_from_file(upload, summary, sport_type=chosen[1] if chosen else None)
         upload.state = SimUpload.State.ERROR if activity is None else SimUpload.State.READY
         upload.error = outcome.error
         upload.activity_id = activity.pk if activity else None

@@ -105,9 +105,27 @@ class Verdict:
 
 @pytest.fixture
 def classifier(monkeypatch) -> dict[bytes, Verdict]:
-    """Stands in for activityfiles.classify_bytes: the test maps made-up file contents to verdicts."""
+    """Stands in for the file readers: the test maps made-up file contents to verdicts.
+
+    For tests of the simulator's own rules (states, duplicates, errors); what it builds from
+    real files is tested with real files (test_uploads_from_files.py).
+    """
+    from activityfiles.sports import xml_sport
+    from activityfiles.summary import ActivitySummary
+
     verdicts: dict[bytes, Verdict] = {}
+
+    def summary(data: bytes) -> ActivitySummary | None:
+        verdict = verdicts.get(data)
+        if verdict is None or verdict.status != "eligible":
+            return None
+        sport, trainer = xml_sport(verdict.sport)
+        return ActivitySummary(data_type=verdict.data_type, sport=sport, trainer=trainer, start_time=verdict.start_time,
+                               distance=None, elapsed_time=None, moving_time=None, elevation_gain=None, points=(),
+                               start_latlng=None, end_latlng=None, device_name=None)
+
     monkeypatch.setattr(upload_services, "_classify", lambda data: verdicts.get(data, Verdict(status="failed")))
+    monkeypatch.setattr(upload_services, "read_activity", summary)
     return verdicts
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import shutil
 from collections import Counter
+from datetime import UTC
 from io import StringIO
 from pathlib import Path
 
@@ -168,6 +169,7 @@ def test_a_post_that_timed_out_after_strava_created_the_activity_settles_done_wi
         assert time.monotonic() < deadline, "the timed-out POST never reached the simulator"
         time.sleep(0.05)
     sim_config_update(slow_rate=0.0)
+    settings.STRAVA_HTTP_TIMEOUT = 30  # no more timeouts: the retry and the confirmation get their answers
     Upload.objects.filter(pk=upload.pk).update(next_attempt_at=None)
 
     services.uploads_dispatch(inline=True)
@@ -178,3 +180,67 @@ def test_a_post_that_timed_out_after_strava_created_the_activity_settles_done_wi
     assert (upload.status, upload.activity_id, upload.duplicate_of_activity) == ("done", activity.pk, None)
     assert activity.external_id == upload.external_id
     assert SimUpload.objects.filter(athlete_id=athlete.strava_id).count() == 2  # the file reached Strava twice
+
+
+def _fitparse_session(path: Path) -> dict | None:
+    """The reference: fitparse's first session of a FIT file (None when it has none or fitparse fails)."""
+    import fitparse
+
+    try:
+        for message in fitparse.FitFile(str(path)).get_messages("session"):
+            return message.get_values()
+    except Exception:  # fitparse refuses some real files (bad CRC, misaligned fields): no reference then
+        return None
+    return None
+
+
+def test_each_real_activity_file_becomes_the_activity_it_records_with_its_track_drawn(
+    sim_connected_athlete, fast_pipeline, tmp_path, client
+):
+    """Sport, start, distance and elapsed time as the file records them (fitparse's session), not made up."""
+    from activityfiles.sports import strava_sport
+    from sandbox.models import SimActivity
+    from warehouse.services import activities_pull
+
+    athlete = sim_connected_athlete(firstname="Files")
+    folder, starts = tmp_path / "files", set()
+    folder.mkdir()
+    for path in sorted(DATA_DIR.glob("*")):
+        verdict = classify_file(path) if path.is_file() else None
+        if verdict is None or verdict.status != "eligible" or verdict.start_time in starts:
+            continue  # two public files recorded at the same second would be a Strava duplicate
+        starts.add(verdict.start_time)
+        shutil.copy(path, folder / path.name)
+
+    call_command("upload_folder", str(folder), "--athlete", str(athlete.strava_id), "--keep-in-place",
+                 "--report-dir", str(tmp_path / "reports"), stdout=StringIO())
+
+    uploads = list(Upload.objects.filter(athlete=athlete))
+    assert len(uploads) == len(starts) >= 20
+    compared = 0
+    for upload in uploads:
+        if upload.status == "failed":
+            assert upload.reason == "Time information is missing from file.", upload.original_name
+            continue
+        assert upload.status == "done", (upload.original_name, upload.status, upload.reason)
+        activity = SimActivity.objects.get(pk=upload.activity_id)
+        assert activity.start_date == upload.start_time, upload.original_name  # the recorded start, exactly
+        session = _fitparse_session(folder / upload.original_name) if upload.data_type == "fit" else None
+        if session is None or session.get("start_time") is None:
+            continue
+        name = upload.original_name
+        assert activity.start_date == session["start_time"].replace(tzinfo=UTC), name
+        assert activity.sport_type == (strava_sport(session.get("sport"), session.get("sub_sport"))[0] or "Ride"), name
+        if session.get("total_distance"):
+            assert abs(activity.distance - session["total_distance"]) <= 0.01 * session["total_distance"] + 0.1, name
+        if session.get("total_elapsed_time"):
+            assert abs(activity.elapsed_time - session["total_elapsed_time"]) <= 2, name
+        compared += 1
+    assert compared >= 10
+
+    # The warehouse's copy, listed from Strava, draws the route the file recorded.
+    activities_pull(athlete_id=athlete.pk)
+    client.force_login(athlete.user)
+    with_route = next(a for a in SimActivity.objects.filter(athlete_id=athlete.strava_id) if a.summary_polyline)
+    page = client.get(f"/activities/{with_route.pk}/").content.decode()
+    assert '<svg id="route"' in page and '<path d="M' in page
