@@ -89,29 +89,31 @@ class BoundedMember(io.RawIOBase):
         self.got = 0
         if info.flag_bits & 0x1:
             raise self._refused("encrypted", 0, 0, claimed=True)
-        if refuse_claims and (refused := self._broken(info.file_size, claimed=True)):
-            raise refused
+        if refuse_claims:
+            self._check(info.file_size, claimed=True)
         self._entry = archive.open(info)
 
     def limit(self, max_bytes: int | None) -> None:
         """Bound the member's own size from now on (raises at once if more was read already)."""
         self.max_bytes = max_bytes
-        if refused := self._broken(self.got):
-            raise refused
+        self._check(self.got)
 
     def _refused(self, kind: Limit, size: int, limit: int, *, claimed: bool) -> MemberRefused:
         return MemberRefused(kind, info=self.info, label=self.label, size=max(size, self.info.file_size), limit=limit,
                              max_ratio=self.max_ratio, claimed=claimed)
 
-    def _broken(self, size: int, *, claimed: bool = False) -> MemberRefused | None:
-        """The first limit that `size` bytes of this member break (of the budget: beyond what it was charged already)."""
+    def _check(self, size: int, *, claimed: bool = False) -> None:
+        """Raise for the first limit that `size` bytes of this member break (of the budget: beyond what it was charged).
+
+        Raised here, never held in a local of the reading frame: that would be a cycle (exception,
+        traceback, frame) keeping the last chunk alive until the garbage collector runs.
+        """
         if self.max_bytes is not None and size > self.max_bytes:
-            return self._refused("size", size, self.max_bytes, claimed=claimed)
+            raise self._refused("size", size, self.max_bytes, claimed=claimed)
         if size > self.ratio_cap:
-            return self._refused("ratio", size, self.ratio_cap, claimed=claimed)
+            raise self._refused("ratio", size, self.ratio_cap, claimed=claimed)
         if self.budget is not None and size - self.got > self.budget.bytes_left:
-            return self._refused("budget", size, self.budget.total, claimed=claimed)
-        return None
+            raise self._refused("budget", size, self.budget.total, claimed=claimed)
 
     def _room(self) -> int:
         """Bytes that may still be read before a limit breaks."""
@@ -121,18 +123,22 @@ class BoundedMember(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+    def read(self, size: int = -1, /) -> bytes:
+        """Up to `size` bytes (a chunk at most), handed on only within the limits: no copy, no buffer to fill."""
+        if size < 0:
+            return self.readall()
         # One byte past the nearest limit at most: the first limit broken is the one reported.
-        data = self._entry.read(min(len(buffer), READ_CHUNK, self._room() + 1))
-        n = len(data)
-        refused = self._broken(self.got + n)
-        self.got += n
+        data = self._entry.read(min(size, READ_CHUNK, self._room() + 1))
+        self.got += len(data)
         if self.budget is not None:
-            self.budget.bytes_left -= n  # what was read counts, refused or not
-        if refused:
-            raise refused
-        buffer[:n] = data
-        return n
+            self.budget.bytes_left -= len(data)  # what was read counts, refused or not
+        self._check(self.got)
+        return data
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
     def close(self) -> None:
         if not self.closed and hasattr(self, "_entry"):
