@@ -4,10 +4,12 @@ Athletes upload Garmin exports (zips of zips), Strava exports and hand-made zips
 nothing in an archive is trusted: names may escape (``../``, absolute, drive letters, NUL
 bytes), sizes in the headers may lie, and a few hundred bytes may inflate to gigabytes.
 
-Every entry streams through ``Spool.fill`` (the reader plain uploads use) to a spool file, and
-the limits hold *while* it reads: one file's size, its compression ratio, and the bytes and
-entries of the whole tree (the outer zip and every zip inside it). A nested zip is opened from
-its spool file, never from memory. Problems with one entry (its name, its ratio, its size, bad
+Every entry is read through ``stravasync.zipread`` (the bounded member read the export import
+uses too) into a ``Spool`` (the copy plain uploads get), and the limits hold *while* it reads: one
+file's size, its compression ratio, and the bytes of the whole tree (the outer zip and every zip
+inside it, one ``ReadBudget``); what the headers claim is never trusted. The entries of the tree,
+its deadline and its nesting are counted here. A nested zip is opened from its spool file, never
+from memory. Problems with one entry (its name, its ratio, its size, bad
 CRC) refuse that entry alone. A limit of the whole tree (its bytes, the deadline) refuses the
 rest of the upload in one Member; the first zip nested deeper than ``max_depth`` is refused and
 no later nested zip is expanded (they are counted in one Member at the end), so a 42.zip yields
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 import time
 import zipfile
 import zlib
@@ -25,10 +28,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from stravasync.zipread import UNREADABLE, BoundedMember, MemberRefused, ReadBudget
+
 from .names import member_name_problem
 from .spool import Spool
 
-RATIO_GRACE_BYTES = 1024 * 1024  # below this an entry cannot be a bomb; tiny, very regular files may exceed the ratio
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 IN_MEMORY = 256 * 1024  # members up to this size are spooled in memory (no file of their own)
 TAR_REFUSAL = "unsupported: tar archives are not supported (upload the files themselves, or a zip)"
@@ -101,7 +105,7 @@ class _Walker:
     def __init__(self, limits: ArchiveLimits, spool_dir: str | None, deadline: float | None,
                  wanted: Callable[[str], bool] | None) -> None:
         self.limits, self.spool_dir, self.deadline, self.wanted = limits, spool_dir, deadline, wanted
-        self.bytes_left = limits.max_total_bytes
+        self.budget = ReadBudget(limits.max_total_bytes)
         self.entries_left = limits.max_entries
         self.too_deep = False  # once a zip nests too deep, no later nested zip is expanded
         self.not_expanded = 0
@@ -148,16 +152,11 @@ class _Walker:
         if stat.S_ISLNK(info.external_attr >> 16):
             yield Member(full, "refused: symbolic link")
             return
-        if info.flag_bits & 0x1:
-            yield Member(full, "refused: encrypted entry")
-            return
         # A fresh spool per entry: emptying one for reuse (truncate to zero) makes ext4 flush it.
         with Spool(self.spool_dir, in_memory=IN_MEMORY) as spool:
             try:
                 refusal = self._read(archive, info, spool, depth, full)
-            except _TreeStop:
-                raise
-            except Exception as exc:  # bad CRC, bad deflate data, unsupported method: this entry only
+            except UNREADABLE as exc:  # bad CRC, bad deflate data, unsupported method: this entry only
                 refusal = f"unreadable: {type(exc).__name__}: {exc}"
             if refusal == "":
                 return  # a nested zip counted in the tree's one "not expanded" Member
@@ -172,34 +171,40 @@ class _Walker:
     def _read(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, spool: Spool, depth: int, full: str) -> str | None:
         """Spool one entry within its limits: None if it was read whole, else the refusal ("" to count silently)."""
         limits = self.limits
-        ratio_cap = max(RATIO_GRACE_BYTES, int(info.compress_size * limits.max_ratio))
+        may_nest = not self.too_deep and depth < limits.max_depth
+        try:
+            with BoundedMember(archive, info, max_ratio=limits.max_ratio, budget=self.budget, refuse_claims=False) as entry:
 
-        def cap_for(head: bytes) -> int:
-            if head[:4] in _ZIP_MAGIC:
-                return 0 if self.too_deep or depth >= limits.max_depth else min(ratio_cap, self.bytes_left)
-            return min(ratio_cap, self.bytes_left, limits.max_member_bytes)
+                def cap_for(head: bytes) -> int:
+                    if head[:4] in _ZIP_MAGIC:  # bounded by the tree's bytes; one too deep is read no further
+                        return sys.maxsize if may_nest else 0
+                    entry.limit(limits.max_member_bytes)
+                    return sys.maxsize
 
-        with archive.open(info) as entry:
-            stopped = spool.fill(entry, cap=cap_for, deadline=self.deadline)
-        cap = cap_for(spool.head)
-        self.bytes_left = max(0, self.bytes_left - spool.size)
+                stopped = spool.fill(entry, cap=cap_for, deadline=self.deadline)
+        except MemberRefused as refused:
+            if refused.kind == "budget":
+                raise _TreeStop(full, f"refused: archive expands beyond {limits.max_total_bytes} bytes in total") from None
+            return _refusal(refused)
         if stopped == "deadline":
             raise _TreeStop(full, "refused: the time allowed for one upload ran out")
         if stopped is None:
             return None
-        if cap == 0 and spool.head[:4] in _ZIP_MAGIC:
-            if self.too_deep:
-                self.not_expanded += 1
-                return ""
-            self.too_deep = True
-            return f"refused: nested zip deeper than {limits.max_depth} levels"
-        if cap == ratio_cap:
-            claimed = max(spool.size, info.file_size) / max(info.compress_size, 1)
-            return (f"refused: compression ratio {claimed:.0f}:1 exceeds {limits.max_ratio:.0f}:1"
-                    f" ({info.compress_size} bytes expand beyond {spool.size - 1})")
-        if cap == limits.max_member_bytes:
-            return f"refused: larger than {limits.max_member_bytes} bytes"
-        raise _TreeStop(full, f"refused: archive expands beyond {limits.max_total_bytes} bytes in total")
+        if self.too_deep:  # stopped at the head of a nested zip too deep
+            self.not_expanded += 1
+            return ""
+        self.too_deep = True
+        return f"refused: nested zip deeper than {limits.max_depth} levels"
+
+
+def _refusal(refused: MemberRefused) -> str:
+    """An upload row's wording for a member's broken limit."""
+    if refused.kind == "encrypted":
+        return "refused: encrypted entry"
+    if refused.kind == "size":
+        return f"refused: larger than {refused.limit} bytes"
+    return (f"refused: compression ratio {refused.ratio:.0f}:1 exceeds {refused.max_ratio:.0f}:1"
+            f" ({refused.info.compress_size} bytes expand beyond {refused.limit})")
 
 
 def iter_zip_members(

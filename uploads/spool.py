@@ -1,8 +1,9 @@
 """Spool files: where an upload or an archive member is copied, bounded, before anything accepts it.
 
-One reader for everything a person sends (a plain upload, a zip member, a nested zip): it copies
+One copy for everything a person sends (a plain upload, a zip member, a nested zip): it copies
 in chunks, hashes as it goes and stops one chunk past its cap, so memory never depends on what
-the input expands to (a small input is kept in memory, up to a fixed size). A larger one goes to
+the input expands to (a small input is kept in memory, up to a fixed size). A zip member comes
+through ``stravasync.zipread``, which holds the member's own limits (size, ratio, the archive's bytes). A larger one goes to
 a local temporary file, held with an exclusive ``flock`` by the request that made it; the lock
 dies with its process, so a spool nobody holds is a leftover of a killed request and
 ``spool_clean`` may delete it.

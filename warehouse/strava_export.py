@@ -370,7 +370,7 @@ def read_csv(stream: IO[bytes]) -> tuple[list[str], Iterator[list[str]]]:
     """The header and the rows of activities.csv, read from a binary stream line by line (never whole).
 
     Raises ExportError, with the line, for content that is not a CSV; the stream's own limits
-    (see zipmember) bound the bytes read.
+    (see stravasync.zipread) bound the bytes read.
     """
     lines = _Lines(io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline=""))
     reader = csv.reader(lines)

@@ -25,12 +25,12 @@ from django_q.tasks import async_task
 
 from accounts.models import Athlete
 from stravasync.storage import storage_files
+from stravasync.zipread import UNREADABLE, MemberRefused, ReadBudget, member_open, member_read
 from warehouse import strava_export
 from warehouse.models import Activity, SyncRun, SyncState
 from warehouse.routes import polyline_encode, route_from_file, thin
 from warehouse.services.runs import sync_run, sync_run_finish, sync_state_for
 from warehouse.services.store import UPSERT_CHUNK, rollups_refresh
-from warehouse.zipmember import UNREADABLE, MemberRefused, ReadBudget, member_open, member_read
 
 
 # --- a zip given on the web -----------------------------------------------------------------------------
@@ -154,7 +154,7 @@ def _import(*, athlete_id: int, source: str | Path | IO[bytes], run: SyncRun, ro
             on_progress: Callable[[str, int, int], None] | None = None) -> ImportResult:
     """The import inside its run; an ExportError (said plainly) finishes the run with the reason."""
     result = ImportResult(run_id=run.pk)
-    budget = ReadBudget(bytes_left=settings.UPLOADS_ARCHIVE_MAX_BYTES, total=settings.UPLOADS_ARCHIVE_MAX_BYTES)
+    budget = ReadBudget(settings.UPLOADS_ARCHIVE_MAX_BYTES)
     try:
         with zipfile.ZipFile(source) as archive:
             member = _activities_member(archive)
