@@ -101,6 +101,12 @@ class Upload(models.Model):
         return self.attempts > 0 or self.posted_at is not None or self.strava_upload_id is not None
 
     @property
+    def recorded_label(self) -> str:
+        """What the file records, as a person reads it: "Run · 2024-05-01 06:12 UTC" (the recorded start)."""
+        start = f"{self.start_time:%Y-%m-%d %H:%M} UTC" if self.start_time else ""
+        return " · ".join(part for part in (self.sport, start) if part)
+
+    @property
     def can_retry(self) -> bool:
         """Failed at Strava or on the way there; a file that failed before any call would fail the same."""
         return self.status == self.Status.FAILED and bool(self.file.name) and self.reached_strava

@@ -16,7 +16,7 @@ from stravasync.strava.quota import Kind, Priority
 
 from .models import Upload, UploadBatch
 
-REPORT_COLUMNS = ["file", "status", "upload_id", "activity_id", "duplicate_of", "reason", "start_time", "sha256"]
+REPORT_COLUMNS = ["file", "status", "upload_id", "activity_id", "duplicate_of", "reason", "start_time", "sport", "sha256"]
 
 
 def batch_counts(*, batch: UploadBatch) -> dict[str, int]:
@@ -45,7 +45,8 @@ def batch_report(*, batch: UploadBatch) -> dict:
             "activity_id": upload.activity_id,
             "duplicate_of": upload.duplicate_of_activity,
             "reason": upload.reason,
-            "start_time": upload.start_time.isoformat() if upload.start_time else None,
+            "start_time": upload.start_time.isoformat() if upload.start_time else None,  # the recorded start
+            "sport": upload.sport or None,
             "sha256": upload.sha256,
         })
     batch.refresh_from_db()
@@ -97,6 +98,7 @@ def batch_status(*, batch: UploadBatch, file_limit: int = 1000) -> dict:
         {
             "id": u.pk,
             "file": u.original_name,
+            "recorded": u.recorded_label,
             "status": u.status,
             "reason": u.reason,
             "activity_id": u.activity_id or u.duplicate_of_activity,

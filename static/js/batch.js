@@ -36,6 +36,7 @@
       const tr = el("tr");
       tr.dataset.id = f.id;
       tr.appendChild(el("td", f.file));
+      tr.appendChild(el("td", f.recorded, "recorded"));
       tr.appendChild(el("td", f.status, `state state-${f.status}`));
       tr.appendChild(el("td", f.reason));
       const link = el("td");

@@ -70,6 +70,20 @@ def test_the_owner_sees_the_batch_and_its_report(client, alices_files):
     assert client.get(f"/uploads/files/{good.pk}/download/").getvalue() == ACTIVITY_FIT.read_bytes()
 
 
+def test_the_pages_and_reports_show_what_each_file_records(client, alices_files):
+    batch, good, broken = alices_files
+    client.force_login(batch.athlete.user)
+    recorded = "Ride · 2019-02-17 06:26 UTC"  # the session's start, not file_id.time_created (08:48)
+
+    files = {f["file"]: f for f in client.get(f"/uploads/batches/{batch.pk}/status.json").json()["files"]}
+    assert (files[good.original_name]["recorded"], files[broken.original_name]["recorded"]) == (recorded, "")
+    assert recorded in client.get(f"/uploads/batches/{batch.pk}/").content.decode()
+    assert recorded in client.get("/uploads/").content.decode()
+    rows = client.get(f"/uploads/batches/{batch.pk}/report.json").json()["rows"]
+    good_row = next(r for r in rows if r["file"] == good.original_name)
+    assert (good_row["start_time"], good_row["sport"]) == ("2019-02-17T06:26:44+00:00", "Ride")
+
+
 def test_a_browser_drop_creates_a_batch_and_reports_each_file(client, alice):
     client.force_login(alice.user)
     batch = client.post("/uploads/batches/").json()

@@ -21,7 +21,8 @@ def upload_reclassify(*, upload: Upload) -> Upload:
         return upload
     verdict = stored_file_classify(stored_name)
     Upload.objects.filter(pk=upload.pk).update(
-        data_type=verdict.data_type or "", file_type=(verdict.file_type or "")[:40], start_time=verdict.start_time
+        data_type=verdict.data_type or "", file_type=(verdict.file_type or "")[:40], start_time=verdict.start_time,
+        sport=(verdict.sport or "")[:40],
     )
     target = {"eligible": S.QUEUED, "junk": S.JUNK}.get(verdict.status, S.FAILED)
     upload_transition(upload_id=upload.pk, to=target, reason=verdict.reason)

@@ -53,7 +53,8 @@ def _row(name: str, verdict: Verdict) -> dict[str, Any]:
         "verdict": verdict.status,
         "type": verdict.file_type,
         "data_type": verdict.data_type,
-        "start_time": verdict.start_time.isoformat() if verdict.start_time else None,
+        "start_time": verdict.start_time.isoformat() if verdict.start_time else None,  # the recorded start, UTC
+        "sport": verdict.sport,
         "reason": verdict.reason,
     }
 
@@ -74,7 +75,8 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(results, indent=2))
             return
         for row in results:
-            detail = row.get("reason") or row.get("type") or ""
+            recorded = " ".join(str(v) for v in (row.get("sport"), row.get("start_time")) if v)
+            detail = row.get("reason") or recorded or row.get("type") or ""
             self.stdout.write(f"{row['verdict']:9} {row['file']}  {detail}")
         totals: dict[str, int] = {}
         for row in results:
