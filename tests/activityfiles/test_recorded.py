@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import random
-import struct
 import xml.etree.ElementTree as ET  # our own test files
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +18,8 @@ from pathlib import Path
 import fitparse
 import pytest
 
-from activityfiles import classify_bytes, classify_file, fit_crc16, strava_sport, xml_sport
+from activityfiles import classify_bytes, classify_file, strava_sport, xml_sport
+from tests.fitedit import with_time_created
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SHARED = Path("/work/shared/data")
@@ -135,29 +135,10 @@ def test_gpx_and_tcx_start_at_their_first_timed_point(path: Path) -> None:
 
 # --------------------------------------------------------------------------- a rewritten time_created
 
+
 ACTIVITY = DATA / "GoldenCheetah_GoldenCheetah__test_aerolab_helmet_testing_2018-10-03-08-36-06.fit"
 ELEMNT = DATA / "dtcooper_python-fitparse__tests_files_2019-02-17-062644-ELEMNT-297E-195-0.fit"
 MULTISPORT = "andrewgy8_python_fit_tool__fit_tool_tests_data_sdk_activity_multisport.fit"
-
-
-def with_time_created(data: bytes, value: int, *, file_crc: bool = True) -> bytes:
-    """The file with its first message (a file_id) given another time_created, CRC recomputed (or 0)."""
-    header_size = data[0]
-    pos = header_size
-    assert data[pos] & 0xF0 == 0x40 and data[pos + 3 : pos + 5] == b"\0\0"  # a little-endian file_id definition
-    offset, field_offset = 0, None
-    for i in range(data[pos + 5]):
-        number, size = data[pos + 6 + 3 * i], data[pos + 7 + 3 * i]
-        if number == 4:
-            field_offset = offset
-        offset += size
-    assert field_offset is not None
-    at = pos + 6 + 3 * data[pos + 5] + 1 + field_offset
-    out = bytearray(data)
-    out[at : at + 4] = struct.pack("<I", value)
-    crc = fit_crc16(bytes(out[:-2])) if file_crc else 0
-    out[-2:] = struct.pack("<H", crc)
-    return bytes(out)
 
 
 @pytest.mark.parametrize("file_crc", [True, False], ids=["crc", "crc0"])
