@@ -343,7 +343,8 @@ def test_no_truncation_or_flipped_byte_raises() -> None:
 
 def test_every_data_file_is_listed_in_provenance_with_its_hash() -> None:
     on_disk = {path.relative_to(DATA).as_posix() for path in DATA.rglob("*") if path.is_file()}
-    generators = {"PROVENANCE.csv", "make_broken.py", "strava_export/make_export.py", "strava_export/PROVENANCE.md"}
+    generators = {"PROVENANCE.csv", "make_broken.py", "strava_export/make_export.py", "strava_export/PROVENANCE.md",
+                  "make_fitparse_reference.py", "fitparse_reference.json"}
     assert on_disk - generators == set(PROVENANCE)
     for name, row in PROVENANCE.items():
         content = (DATA / name).read_bytes()
