@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "uploads",
     "warehouse",
     "segments",
+    "webhooks",
     "sandbox",
 ]
 
@@ -233,6 +234,9 @@ UPLOADS_MAX_ATTEMPTS = env.int("UPLOADS_MAX_ATTEMPTS", default=5)
 
 # The dispatcher loop (manage.py run_dispatcher) runs these steps every DISPATCH_INTERVAL seconds.
 DISPATCH_STEPS = [
+    # Push events: the ones needing no call are applied at once; activity creates take read permits (priority webhook,
+    # above uploads: first in the tick).
+    "webhooks.services.webhook_events_dispatch",
     "uploads.services.uploads_dispatch",
     "uploads.services.uploads_confirm",
     # Warehouse: in priority order (pull before enrich), so within a tick the higher takes its permits first.
@@ -253,6 +257,8 @@ QUOTA_BACKLOGS = [
 # --- Warehouse ------------------------------------------------------------------------------
 # Seconds between two incremental pulls of one athlete; athletes are spread evenly over it.
 WAREHOUSE_PULL_INTERVAL = env.int("WAREHOUSE_PULL_INTERVAL", default=3600)
+# With a live push subscription, events bring new activities and a pull only reconciles what they missed.
+WAREHOUSE_RECONCILE_INTERVAL = env.int("WAREHOUSE_RECONCILE_INTERVAL", default=86400)
 # Most athletes whose next page the dispatcher hands out per tick (priority pull).
 WAREHOUSE_PULL_BATCH = env.int("WAREHOUSE_PULL_BATCH", default=10)
 # Most activity-detail calls the dispatcher hands out per tick (priority enrich, newest first).
@@ -271,6 +277,19 @@ SEGMENTS_DISPATCH_BATCH = env.int("SEGMENTS_DISPATCH_BATCH", default=20)
 SEGMENTS_EFFORTS_BATCH = env.int("SEGMENTS_EFFORTS_BATCH", default=200)
 # A segment claimed for its detail call by a worker that vanished is free again after this many seconds.
 SEGMENTS_CLAIM_TIMEOUT = env.int("SEGMENTS_CLAIM_TIMEOUT", default=300)
+
+# --- Webhooks (Strava's push events, POSTed to SITE_URL/strava/webhook/) --------------------------
+# Strava's handshake must present this token (manage.py strava_webhook subscribe sends it); empty refuses all.
+STRAVA_WEBHOOK_VERIFY_TOKEN = env("STRAVA_WEBHOOK_VERIFY_TOKEN", default="")
+# A Strava event is ~300 bytes; bigger bodies are refused unread.
+STRAVA_WEBHOOK_MAX_BODY_BYTES = env.int("STRAVA_WEBHOOK_MAX_BODY_BYTES", default=16 * 1024)
+# Most events needing no call applied per dispatcher tick, and most detail calls handed out per tick.
+WEBHOOKS_APPLY_BATCH = env.int("WEBHOOKS_APPLY_BATCH", default=500)
+WEBHOOKS_FETCH_BATCH = env.int("WEBHOOKS_FETCH_BATCH", default=50)
+# A create event claimed by a worker that vanished is free again after this many seconds.
+WEBHOOKS_CLAIM_TIMEOUT = env.int("WEBHOOKS_CLAIM_TIMEOUT", default=300)
+# A create event whose detail call keeps failing (not 429, not 404) is given up after this many tries.
+WEBHOOKS_MAX_ATTEMPTS = env.int("WEBHOOKS_MAX_ATTEMPTS", default=5)
 
 # --- Simulator (sandbox/) ---------------------------------------------------------------
 SANDBOX_TOKEN_LIFETIME = env.int("SANDBOX_TOKEN_LIFETIME", default=6 * 3600)

@@ -27,13 +27,30 @@ from warehouse.services.store import UpsertResult, _when, activities_upsert
 PER_PAGE = 200  # Strava's maximum page size: the fewest calls for a history
 
 
+# Checks registered by a higher app (webhooks) telling whether Strava pushes events to us.
+_push_live_checks: list[Callable[[], bool]] = []
+
+
+def push_live_register(check: Callable[[], bool]) -> None:
+    """Register a check of live push events: while one says yes, pulls only reconcile, daily."""
+    if check not in _push_live_checks:
+        _push_live_checks.append(check)
+
+
+def pull_interval() -> int:
+    """Seconds between two pulls of an athlete: hourly, or a daily reconciliation while events are pushed."""
+    if any(check() for check in _push_live_checks):
+        return max(60, int(settings.WAREHOUSE_RECONCILE_INTERVAL))
+    return max(60, int(settings.WAREHOUSE_PULL_INTERVAL))
+
+
 def next_pull_slot(*, athlete_id: int, now: datetime) -> datetime:
     """The athlete's next sweep slot: a fixed phase per athlete, so a sweep never comes as one burst.
 
     Phases are spread by the golden ratio (any number of athletes lands evenly over the
     interval); the slot is at least half an interval away.
     """
-    interval = max(60, int(settings.WAREHOUSE_PULL_INTERVAL))
+    interval = pull_interval()
     phase = ((athlete_id * 0.6180339887498949) % 1.0) * interval
     ts = now.timestamp()
     slot = math.floor(ts / interval) * interval + phase
