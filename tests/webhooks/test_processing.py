@@ -1,0 +1,159 @@
+"""Events end to end against the simulator, over HTTP: it POSTs them, one dispatcher tick applies them."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.storage import default_storage
+from django.core.management import call_command
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def subscribed(strava_sim, settings):
+    settings.STRAVA_WEBHOOK_VERIFY_TOKEN = "our-token"
+    settings.SANDBOX_UPLOAD_DELAY = 0
+    call_command("strava_webhook", "subscribe")
+    from webhooks.selectors import subscription_live
+
+    assert subscription_live()
+
+
+def _reads(strava_id: int) -> int:
+    from sandbox.models import SimRequestLog
+
+    return SimRequestLog.objects.filter(athlete_id=strava_id, method="GET", path__startswith="/api/v3/").count()
+
+
+def _files(storage) -> int:
+    total, stack = 0, [""]
+    while stack:
+        folder = stack.pop()
+        if not storage.exists(folder or "."):
+            continue
+        dirs, files = storage.listdir(folder or ".")
+        total += len(files)
+        stack += [f"{folder}/{d}".lstrip("/") for d in dirs]
+    return total
+
+
+def test_an_uploaded_file_arrives_with_details_and_efforts_after_one_read_and_settles_with_no_confirmer_call(
+    sim_connected_athlete, subscribed, settings
+):
+    # The tick without the new athlete's first history pull, which would be a read of its own.
+    settings.DISPATCH_STEPS = [s for s in settings.DISPATCH_STEPS if "pulls_dispatch" not in s]
+    from sandbox import services as sim
+    from sandbox.webhooks import deliveries_wait
+    from segments.models import SegmentEffort
+    from stravasync.strava.dispatch import dispatch_tick
+    from tests.uploads.conftest import ACTIVITY_FIT
+    from uploads import services
+    from uploads.models import Upload
+    from warehouse.models import Activity
+    from webhooks.models import WebhookEvent
+
+    athlete = sim_connected_athlete(firstname="Hook")
+    batch = services.batch_create(athlete=athlete, source="web")
+    with open(ACTIVITY_FIT, "rb") as stream:
+        (upload,) = services.upload_ingest(batch=batch, name=ACTIVITY_FIT.name, stream=stream)
+    services.uploads_dispatch(inline=True)
+    assert Upload.objects.get(pk=upload.pk).status == "processing"
+    reads_before = _reads(athlete.strava_id)
+
+    sim.uploads_process_due(athlete_id=athlete.strava_id)  # Strava finishes the file: the create event goes out
+    deliveries_wait()
+    (event,) = WebhookEvent.objects.filter(aspect_type="create")
+    dispatch_tick()
+
+    upload.refresh_from_db()
+    activity = Activity.objects.get(athlete=athlete)
+    assert (upload.status, upload.activity_id) == ("done", activity.strava_id)
+    assert activity.detail_fetched_at is not None
+    assert SegmentEffort.objects.filter(activity=activity).exists() == bool(activity.detail.get("segment_efforts"))
+    assert _reads(athlete.strava_id) - reads_before == 1  # the detail call; no upload status, no listing
+    event.refresh_from_db()
+    assert event.processed_at is not None and "upload settled" in event.result
+
+
+def test_a_deauthorization_purges_tokens_rows_and_files_within_one_tick_and_its_duplicate_changes_nothing(
+    sim_connected_athlete, subscribed, client, settings
+):
+    settings.DISPATCH_STEPS = ["webhooks.services.webhook_events_dispatch"]  # the keeper's file stays queued
+    import json
+
+    from accounts.models import Athlete, StravaToken
+    from sandbox.models import SimToken
+    from sandbox.services import tokens_revoke
+    from sandbox.webhooks import deliveries_wait
+    from stravasync.strava.dispatch import dispatch_tick
+    from tests.uploads.conftest import ACTIVITY_FIT
+    from uploads import services
+    from uploads.models import Upload
+    from warehouse.models import Activity
+    from warehouse.services import activities_upsert
+    from webhooks.models import WebhookEvent
+
+    athlete = sim_connected_athlete(firstname="Leaving")
+    keeper = sim_connected_athlete(firstname="Staying")
+    for who in (athlete, keeper):
+        batch = services.batch_create(athlete=who, source="web")
+        with open(ACTIVITY_FIT, "rb") as stream:
+            services.upload_ingest(batch=batch, name=ACTIVITY_FIT.name, stream=stream)
+        activities_upsert(athlete_id=who.pk, summaries=[
+            {"id": 9_000_000_000 + who.pk, "name": "x", "start_date": "2024-05-01T06:00:00Z", "sport_type": "Ride"}])
+    files_before = _files(default_storage)
+    assert files_before >= 2
+
+    tokens_revoke(token=SimToken.objects.filter(athlete_id=athlete.strava_id).latest("pk"))
+    deliveries_wait()
+    (event,) = WebhookEvent.objects.filter(object_type="athlete")
+    assert event.updates == {"authorized": "false"}
+    dispatch_tick()
+
+    assert not Athlete.objects.filter(pk=athlete.pk).exists()
+    assert not StravaToken.objects.filter(athlete_id=athlete.pk).exists()
+    assert not Upload.objects.filter(athlete_id=athlete.pk).exists()
+    assert not Activity.objects.filter(athlete_id=athlete.pk).exists()
+    assert _files(default_storage) == files_before - 1  # the leaver's one stored file
+    assert Upload.objects.filter(athlete=keeper).count() == 1 and Activity.objects.filter(athlete=keeper).count() == 1
+
+    duplicate = client.post("/strava/webhook/", json.dumps(event.payload), content_type="application/json")
+    dispatch_tick()
+    assert duplicate.status_code == 200 and duplicate.json()["stored"] is False
+    assert WebhookEvent.objects.count() == 1
+    assert Athlete.objects.filter(pk=keeper.pk).exists() and _files(default_storage) == files_before - 1
+
+
+def test_update_and_delete_events_change_the_warehouse_without_a_call(sim_connected_athlete, subscribed, settings):
+    # Only the events' step: this update is sent by hand, so a pull would bring Strava's old title back.
+    settings.DISPATCH_STEPS = ["webhooks.services.webhook_events_dispatch"]
+    from sandbox.services import sim_activities_seed
+    from sandbox.services.uploads import sim_activity_delete
+    from sandbox.webhooks import deliveries_wait, event_send
+    from stravasync.strava.dispatch import dispatch_tick
+    from warehouse.models import Activity
+    from warehouse.services import activities_pull
+
+    athlete = sim_connected_athlete(firstname="Editor")
+    from sandbox.models import SimAthlete
+
+    sim_activities_seed(SimAthlete.objects.get(pk=athlete.strava_id), 2)
+    activities_pull(athlete_id=athlete.pk, pull_now=True)
+    first, second = Activity.objects.filter(athlete=athlete).order_by("strava_id")[:2]
+    reads = _reads(athlete.strava_id)
+
+    from django.conf import settings
+    from django.db import transaction
+
+    with transaction.atomic():
+        event_send(client_id=settings.STRAVA_CLIENT_ID, object_type="activity", object_id=first.strava_id,
+                   aspect_type="update", owner_id=athlete.strava_id,
+                   updates={"title": "Renamed", "type": "Run", "private": "true"})
+    sim_activity_delete(activity_id=second.strava_id)
+    deliveries_wait()
+    dispatch_tick()
+
+    first.refresh_from_db()
+    assert (first.name, first.sport_type, first.private) == ("Renamed", "Run", True)
+    assert not Activity.objects.filter(pk=second.pk).exists()
+    assert _reads(athlete.strava_id) == reads
