@@ -41,13 +41,16 @@ class InvalidEvent(ValueError):
 
 
 # --- receive ------------------------------------------------------------------------------------
-def _whole(payload: dict[str, Any], name: str, *, required: bool = True) -> int | None:
+def _whole(payload: dict[str, Any], name: str) -> int:
+    """A whole number that fits a bigint column; anything else (even "²", which isdigit() admits) is refused."""
     value = payload.get(name)
-    if value is None and not required:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
+    if isinstance(value, bool) or not isinstance(value, int | str) or not re.fullmatch(r"[0-9]{1,18}", str(value)):
         raise InvalidEvent(f"{name} must be a whole number")
     return int(value)
+
+
+def _whole_or_none(payload: dict[str, Any], name: str) -> int | None:
+    return None if payload.get(name) is None else _whole(payload, name)
 
 
 def webhook_event_receive(*, payload: Any) -> bool:
@@ -70,7 +73,7 @@ def webhook_event_receive(*, payload: Any) -> bool:
     athlete_id = Athlete.objects.filter(strava_id=owner_id).values_list("pk", flat=True).first()
     try:
         with transaction.atomic():
-            E.objects.create(**fields, subscription_id=_whole(payload, "subscription_id", required=False),
+            E.objects.create(**fields, subscription_id=_whole_or_none(payload, "subscription_id"),
                              updates=updates, payload=payload, athlete_id=athlete_id)
     except IntegrityError:
         return False

@@ -40,7 +40,9 @@ def test_an_event_is_stored_and_a_second_delivery_of_it_is_recognised(client):
 
 
 @pytest.mark.parametrize("body", [b"not json", b"[]", json.dumps({**EVENT, "object_type": "gear"}).encode(),
-                                  json.dumps({**EVENT, "object_id": "x"}).encode()])
+                                  json.dumps({**EVENT, "object_id": "x"}).encode(),
+                                  json.dumps({**EVENT, "object_id": "²"}).encode(),
+                                  json.dumps({**EVENT, "owner_id": 2**70}).encode()])
 def test_garbage_is_answered_400_and_stores_nothing(client, body):
     assert client.post(URL, body, content_type="application/json").status_code == 400
     assert not WebhookEvent.objects.exists()
