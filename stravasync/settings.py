@@ -259,6 +259,8 @@ WAREHOUSE_PULL_BATCH = env.int("WAREHOUSE_PULL_BATCH", default=10)
 WAREHOUSE_ENRICH_BATCH = env.int("WAREHOUSE_ENRICH_BATCH", default=50)
 # A pull or enrich claimed by a worker that vanished is free again after this many seconds.
 WAREHOUSE_CLAIM_TIMEOUT = env.int("WAREHOUSE_CLAIM_TIMEOUT", default=300)
+# A newly connected athlete's newest page of activities is fetched during the login, at priority interactive.
+WAREHOUSE_FIRST_PAGE_AT_CONNECT = env.bool("WAREHOUSE_FIRST_PAGE_AT_CONNECT", default=True)
 # A Strava export's activities.csv above this (bytes, uncompressed) is refused: 10,000 activities are ~20 MB.
 WAREHOUSE_EXPORT_CSV_MAX_BYTES = env.int("WAREHOUSE_EXPORT_CSV_MAX_BYTES", default=256 * 1024**2)
 # An export's activity file above this (bytes, as stored in the zip) is not read for its route, and is reported.
