@@ -26,7 +26,7 @@ class StravaOAuth2(StravaOAuth):
         return f"{settings.STRAVA_OAUTH_URL}/token"
 
     def revoke_token_url(self, token: str, uid: str) -> str:
-        return f"{settings.STRAVA_OAUTH_URL}/deauthorize"
+        return f"{settings.STRAVA_OAUTH_URL}/{settings.STRAVA_DEAUTHORIZE_PATH}"
 
     def request_access_token(self, *args: Any, **kwargs: Any) -> dict:
         """Exchange the code through our one Strava client (never a token in a URL)."""

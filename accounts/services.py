@@ -17,6 +17,7 @@ from stravasync.strava import oauth as strava
 from stravasync.strava.errors import BadRequest, NetworkError, ReconnectNeeded
 
 from .models import Athlete, StravaToken
+from .signals import athlete_connected
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ def athlete_connect(*, user, athlete_data: dict, token_payload: dict, scopes: st
             },
         )
     logger.info("athlete %s connected with scopes %s", athlete.strava_id, scopes)
+    # After the commit: a receiver's Strava call must find the token saved, even inside a request's transaction.
+    transaction.on_commit(lambda: athlete_connected.send(sender=Athlete, athlete=athlete))
     return athlete
 
 

@@ -57,3 +57,8 @@ def server_error(status: int) -> ApiError:
 def forbidden(resource: str, field: str = "id") -> ApiError:
     """Another athlete's resource that only its owner may read (e.g. /athletes/{id}/stats)."""
     return ApiError(403, "Forbidden", _error(resource, field, "forbidden"))
+
+
+def athlete_limit_exceeded() -> ApiError:
+    """The application's capacity of connected athletes is full (SANDBOX_MAX_ATHLETES)."""
+    return ApiError(403, "Limit of connected athletes exceeded", _error("Athlete", "", "limit exceeded"))

@@ -12,6 +12,7 @@ urlpatterns = [
     path("oauth/authorize", views.authorize, name="authorize"),
     path("oauth/token", views.token, name="token"),
     path("oauth/deauthorize", views.deauthorize, name="deauthorize"),
+    path("oauth/revoke", views.deauthorize, name="revoke"),  # announced to replace deauthorize on 2027-06-01
     path("api/v3/athlete", views.athlete, name="athlete"),
     path("api/v3/athlete/activities", views.athlete_activities, name="athlete-activities"),
     path("api/v3/athletes/<int:athlete_id>/stats", views.athlete_stats, name="athlete-stats"),

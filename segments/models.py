@@ -7,6 +7,7 @@ the warehouse fetches; a segment's details cost one `GET /segments/{id}`, fetche
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from accounts.models import Athlete
@@ -61,7 +62,7 @@ class Segment(models.Model):
 
     @property
     def strava_url(self) -> str:
-        return f"https://www.strava.com/segments/{self.strava_id}"
+        return f"{settings.STRAVA_WEB_URL}/segments/{self.strava_id}"
 
 
 class SegmentEffort(models.Model):

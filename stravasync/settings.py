@@ -159,6 +159,12 @@ else:
 STRAVA_CLIENT_SECRET = env("STRAVA_CLIENT_SECRET", default="sandbox-secret" if SANDBOX_MODE else "")
 STRAVA_API_URL = env("STRAVA_API_URL", default=f"{_strava_default_base}/api/v3").rstrip("/")
 STRAVA_OAUTH_URL = env("STRAVA_OAUTH_URL", default=f"{_strava_default_base}/oauth").rstrip("/")
+# "deauthorize" today; Strava announced "revoke" to replace it on 2027-06-01 (the simulator answers both).
+STRAVA_DEAUTHORIZE_PATH = env("STRAVA_DEAUTHORIZE_PATH", default="deauthorize").strip("/")
+# Links for people to Strava's own pages (an activity, a segment), never called by the app.
+STRAVA_WEB_URL = env("STRAVA_WEB_URL", default="https://www.strava.com").rstrip("/")
+# Athletes this application may connect (Standard tier: 1 by default, 10 at most; more with Extended Access).
+STRAVA_ATHLETE_CAPACITY = env.int("STRAVA_ATHLETE_CAPACITY", default=10)
 STRAVA_SCOPES = ["read", "activity:read_all", "activity:write"]
 STRAVA_HTTP_TIMEOUT = env.float("STRAVA_HTTP_TIMEOUT", default=30.0)
 STRAVA_MAX_RETRIES = env.int("STRAVA_MAX_RETRIES", default=3)
@@ -265,6 +271,8 @@ WAREHOUSE_PULL_BATCH = env.int("WAREHOUSE_PULL_BATCH", default=10)
 WAREHOUSE_ENRICH_BATCH = env.int("WAREHOUSE_ENRICH_BATCH", default=50)
 # A pull or enrich claimed by a worker that vanished is free again after this many seconds.
 WAREHOUSE_CLAIM_TIMEOUT = env.int("WAREHOUSE_CLAIM_TIMEOUT", default=300)
+# A newly connected athlete's newest page of activities is fetched during the login, at priority interactive.
+WAREHOUSE_FIRST_PAGE_AT_CONNECT = env.bool("WAREHOUSE_FIRST_PAGE_AT_CONNECT", default=True)
 # A Strava export's activities.csv above this (bytes, uncompressed) is refused: 10,000 activities are ~20 MB.
 WAREHOUSE_EXPORT_CSV_MAX_BYTES = env.int("WAREHOUSE_EXPORT_CSV_MAX_BYTES", default=256 * 1024**2)
 # An export's activity file above this (bytes, as stored in the zip) is not read for its route, and is reported.

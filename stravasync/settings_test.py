@@ -32,3 +32,5 @@ SANDBOX_UPLOAD_DELAY = 0.0
 # Tests of permits, reserves and dispatch start from a window whose usage is known; the window
 # probe's own tests (and the process drills, through the environment) turn it on.
 QUOTA_WINDOW_PROBE_PERMITS = int(os.environ.get("QUOTA_WINDOW_PROBE_PERMITS", "0"))
+# Tests that count a pull's calls connect athletes without the first page at login; its own tests turn it on.
+WAREHOUSE_FIRST_PAGE_AT_CONNECT = False

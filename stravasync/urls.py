@@ -6,6 +6,7 @@ from django.urls import include, path
 from social_django import views as social_views
 
 from stravasync.strava import views as strava_views
+from warehouse import api as warehouse_api
 
 # Only social-auth's login and its callback: its own /disconnect/<backend>/ would drop the social
 # association and keep every token, activity and file, so disconnecting is ours alone (accounts).
@@ -22,6 +23,7 @@ urlpatterns = [
     path("segments/", include("segments.urls")),
     path("strava/webhook/", include("webhooks.urls")),
     path("api/rate-limit/", strava_views.rate_limit_status, name="rate-limit"),
+    path("api/sync/", warehouse_api.sync, name="sync-api"),
     path("admin/", admin.site.urls),
 ]
 

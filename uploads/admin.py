@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -43,7 +44,7 @@ class UploadAdmin(admin.ModelAdmin):
         activity = obj.activity_id or obj.duplicate_of_activity
         if not activity:
             return "—"
-        return format_html('<a href="https://www.strava.com/activities/{}">{}</a>', activity, activity)
+        return format_html('<a href="{}/activities/{}">{}</a>', settings.STRAVA_WEB_URL, activity, activity)
 
     @admin.display(description="reason")
     def reason_short(self, obj: Upload) -> str:

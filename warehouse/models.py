@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -116,7 +117,7 @@ class Activity(models.Model):
 
     @property
     def strava_url(self) -> str:
-        return f"https://www.strava.com/activities/{self.strava_id}"
+        return f"{settings.STRAVA_WEB_URL}/activities/{self.strava_id}"
 
     @property
     def has_detail(self) -> bool:

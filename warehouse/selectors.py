@@ -310,3 +310,8 @@ def sync_status(*, athlete: Athlete, total: int | None = None) -> dict[str, Any]
         "enrich_eta": quota.estimate_finish(backlog, kind=Kind.READ, priority=Priority.ENRICH) if backlog else None,
         "last_runs": last_runs,
     }
+
+
+def sync_runs_recent(*, athlete: Athlete, limit: int = 50) -> list[SyncRun]:
+    """The athlete's audit log, newest first: their own runs only."""
+    return list(SyncRun.objects.filter(athlete=athlete).order_by("-started_at", "-pk")[:limit])

@@ -16,11 +16,13 @@ from django.views.decorators.http import require_POST
 
 from accounts.selectors import athlete_of_request
 from stravasync.redirects import redirect_next
+from stravasync.strava.errors import RateLimited, StravaError
 
 from . import charts, selectors, services
 from .forms import ExportUploadForm, FilterForm
 from .models import Activity, SyncRun, SyncState
 from .routes import polyline_decode, route_drawing
+from .services.interactive import SyncBusy, activities_sync_now
 from .signals import efforts_reader
 
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -160,11 +162,27 @@ def stats(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def sync_now(request: HttpRequest) -> HttpResponse:
-    """Ask for a pull now: the dispatcher picks the athlete up at its next tick, within the quota."""
+    """Pull what is new now, at priority interactive (a few calls: fast enough to answer the click).
+
+    When the quota or Strava says wait, the pull is queued instead: the dispatcher takes it when it may.
+    """
     athlete = athlete_of_request(request)
-    state, _ = SyncState.objects.get_or_create(athlete=athlete)
-    SyncState.objects.filter(pk=state.pk).update(next_pull_at=timezone.now())
-    messages.success(request, "A pull of your new activities is queued.")
+    try:
+        result = activities_sync_now(athlete_id=athlete.pk)
+    except SyncBusy as exc:
+        messages.info(request, str(exc))
+    except RateLimited as exc:
+        SyncState.objects.filter(athlete=athlete).update(next_pull_at=timezone.now())
+        when = timezone.localtime(exc.retry_at).strftime("%H:%M")
+        messages.warning(request, f"Strava's allowance is spent for now: your pull is queued and resumes at {when}.")
+    except StravaError as exc:
+        SyncState.objects.filter(athlete=athlete).update(next_pull_at=timezone.now())
+        messages.error(request, f"Strava refused the pull ({exc.message or type(exc).__name__}): it is queued "
+                                "and the background sync tries again.")
+    else:
+        more = "" if result.done else " More follow in the background."
+        messages.success(request, f"Pulled {result.created} new and {result.updated} updated activities "
+                                  f"({result.calls} Strava calls).{more}")
     return redirect_next(request, reverse("warehouse:list"))
 
 

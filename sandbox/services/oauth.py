@@ -10,12 +10,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from sandbox import webhooks
-from sandbox.errors import authorization_error, bad_request
+from sandbox.errors import athlete_limit_exceeded, authorization_error, bad_request
 from sandbox.models import (
     SimAthlete,
     SimAuthCode,
     SimToken,
 )
+from sandbox.selectors import athlete_limit_reached
 
 CODE_LIFETIME = timedelta(minutes=10)
 
@@ -63,6 +64,9 @@ def token_exchange(*, client_id: str, code: str) -> SimToken:
         if claimed != 1:
             raise bad_request("AuthorizationCode", "code")
         auth = SimAuthCode.objects.select_related("athlete").get(code=code)
+        # Others may have filled the capacity since the consent: Strava refuses the exchange then.
+        if athlete_limit_reached(client_id=client_id, athlete_id=auth.athlete_id):
+            raise athlete_limit_exceeded()
         return _token_issue(athlete=auth.athlete, client_id=client_id, scope=auth.scope)
 
 

@@ -57,15 +57,19 @@ def refresh_access_token(refresh_token: str) -> dict:
 
 
 def deauthorize(access_token: str) -> None:
-    """Revoke all of the athlete's tokens for this application."""
-    url = f"{settings.STRAVA_OAUTH_URL}/deauthorize"
+    """Revoke all of the athlete's tokens for this application (STRAVA_DEAUTHORIZE_PATH: deauthorize or revoke).
+
+    The token travels in the Authorization header only, as Strava will require from 2027-06-01.
+    """
+    path = settings.STRAVA_DEAUTHORIZE_PATH
+    url = f"{settings.STRAVA_OAUTH_URL}/{path}"
     try:
         response = http_session().post(
             url, headers={"Authorization": f"Bearer {access_token}"}, timeout=settings.STRAVA_HTTP_TIMEOUT
         )
     except requests.RequestException as exc:
-        raise NetworkError(f"{type(exc).__name__} while calling oauth/deauthorize") from exc
-    logger.info("strava oauth POST /deauthorize -> %s", response.status_code)
+        raise NetworkError(f"{type(exc).__name__} while calling oauth/{path}") from exc
+    logger.info("strava oauth POST /%s -> %s", path, response.status_code)
     error = error_for(response)
     if error is not None:
         raise error

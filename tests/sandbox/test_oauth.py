@@ -101,6 +101,20 @@ def test_past_the_athlete_limit_a_new_athlete_gets_strava_s_403_page(client, set
     assert returning.status_code == 302
 
 
+def test_a_code_given_before_the_athlete_limit_filled_is_refused_at_the_exchange_with_strava_s_403(
+    client, settings, alice, bob
+):
+    settings.SANDBOX_MAX_ATHLETES = 1
+    bobs_code = services.auth_code_issue(athlete=bob, client_id="sandbox", scopes=["read"])
+    grant(alice)  # alice connects meanwhile and fills the capacity
+
+    refused = exchange(client, bobs_code.code)
+
+    assert refused.status_code == 403
+    assert refused.json() == {"message": "Limit of connected athletes exceeded",
+                              "errors": [{"resource": "Athlete", "field": "", "code": "limit exceeded"}]}
+
+
 def test_a_code_exchange_answers_tokens_and_the_athlete(client, alice):
     code = services.auth_code_issue(athlete=alice, client_id="sandbox", scopes=["read", "activity:write"])
 
@@ -186,6 +200,15 @@ def test_deauthorize_revokes_every_token_of_the_athlete(client, alice):
     assert response.status_code == 200
     assert client.get(f"{API}/athlete", **bearer(second)).status_code == 401
     assert refresh(client, second.refresh_token).status_code == 400
+
+
+def test_oauth_revoke_answers_as_deauthorize_does(client, alice):
+    first, second = grant(alice), grant(alice)
+
+    response = client.post(f"{OAUTH}/revoke", **bearer(first))
+
+    assert response.status_code == 200
+    assert client.get(f"{API}/athlete", **bearer(second)).status_code == 401
 
 
 def test_deauthorize_accepts_the_token_as_a_form_field(client, alice_token):

@@ -167,7 +167,7 @@ def test_stats_and_list_work_for_an_athlete_with_nothing_yet(alice_client):
     assert "your first pull is on its way" in alice_client.get(reverse("warehouse:list")).content.decode()
 
 
-def test_pull_now_makes_the_athlete_due_at_the_next_tick(alice_client, alice):
+def test_pull_now_queues_the_pull_for_the_next_tick_when_strava_cannot_be_reached(alice_client, alice):
     from warehouse.models import SyncState
 
     response = alice_client.post(reverse("warehouse:sync"))

@@ -74,10 +74,12 @@ class PullResult:
 PageCallback = Callable[[str, int, UpsertResult], None]
 
 
-def _pull_step(state: SyncState, *, now: datetime, incremental_done: bool, pull_now: bool) -> str | None:
+def _pull_step(state: SyncState, *, now: datetime, incremental_done: bool, pull_now: bool,
+               history: bool = True) -> str | None:
     if state.pull_page > 0:
         return "incremental"  # finish the incremental pull in progress first
-    if not state.backfill_done:
+    # Without `history`, only a fresh walk's first page (the newest activities) is taken from the backfill.
+    if not state.backfill_done and (history or (state.backfill_cursor is None and not incremental_done)):
         return "backfill"
     if incremental_done:
         return None
@@ -96,6 +98,7 @@ def activities_pull(
     full: bool = False,
     max_calls: int | None = None,
     pull_now: bool = False,
+    history: bool = True,
     priority: Priority = Priority.PULL,
     grant: dict | Grant | None = None,
     trigger: str = SyncRun.Trigger.COMMAND,
@@ -114,7 +117,9 @@ def activities_pull(
     * Position is saved with each page's rows, in one transaction: a stop anywhere resumes
       where it was and no page is fetched twice.
     `max_calls` bounds the calls (the dispatcher gives one permit per task); `pull_now` pulls
-    new activities even if the athlete's sweep slot has not come; `full` walks the history again.
+    new activities even if the athlete's sweep slot has not come; `full` walks the history again;
+    `history=False` fetches only what is new (a person waiting): the rest of a backfill is left to the
+    dispatcher at its own priority. `priority` is the quota priority of every call.
     StravaErrors are recorded on the SyncState and the run, then raised. A `run` given by the
     caller (a command that waits for the quota and calls again) is booked but left open.
     """
@@ -131,14 +136,15 @@ def activities_pull(
             run = scope.enter_context(sync_run(kind=SyncRun.Kind.PULL, athlete_id=athlete_id, trigger=trigger,
                                                notes={"full": True} if full else None, finish=False,
                                                open_on=(StravaError,) if dispatched else ()))
-        result = _pull_pages(state, run, max_calls=max_calls, pull_now=pull_now, priority=priority, grant=grant,
-                             on_page=on_page, should_stop=should_stop)
+        result = _pull_pages(state, run, max_calls=max_calls, pull_now=pull_now, history=history, priority=priority,
+                             grant=grant, on_page=on_page, should_stop=should_stop)
         if own_run and (result.done or trigger != SyncRun.Trigger.DISPATCHER):
             sync_run_finish(run)
     return result
 
 
-def _pull_pages(state: SyncState, run: SyncRun, *, max_calls: int | None, pull_now: bool, priority: Priority,
+def _pull_pages(state: SyncState, run: SyncRun, *, max_calls: int | None, pull_now: bool, history: bool,
+                priority: Priority,
                 grant: dict | Grant | None, on_page: PageCallback | None,
                 should_stop: Callable[[], bool] | None) -> PullResult:
     client = StravaClient(athlete_id=state.athlete_id, priority=priority, grant=_permit(grant))
@@ -148,7 +154,7 @@ def _pull_pages(state: SyncState, run: SyncRun, *, max_calls: int | None, pull_n
     try:
         while True:
             now = timezone.now()
-            step = _pull_step(state, now=now, incremental_done=incremental_done, pull_now=pull_now)
+            step = _pull_step(state, now=now, incremental_done=incremental_done, pull_now=pull_now, history=history)
             if step is None:
                 result.done = True
                 break
