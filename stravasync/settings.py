@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "warehouse",
     "segments",
     "sandbox",
+    "health_check",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -249,6 +251,15 @@ QUOTA_BACKLOGS = [
     ("enrich", "enrich", "read", "warehouse.services.enrich_pending_calls"),
     ("segments", "backfill", "read", "segments.selectors.segment_details_pending_calls"),
 ]
+
+# --- Operations (ops/: the operator's sync page, /healthz, /metrics) ----------------------
+# Athletes this Strava application may connect (Standard tier: 10); the sync page shows "7 of 10".
+STRAVA_ATHLETE_CAPACITY = env.int("STRAVA_ATHLETE_CAPACITY", default=10)
+# /healthz is unhealthy when the dispatcher has not ticked for this many seconds.
+HEALTH_DISPATCHER_STALE_SECONDS = env.int("HEALTH_DISPATCHER_STALE_SECONDS", default=60)
+# /metrics answers a request carrying "Authorization: Bearer <METRICS_TOKEN>", or one from METRICS_ALLOWED_IPS.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
 
 # --- Warehouse ------------------------------------------------------------------------------
 # Seconds between two incremental pulls of one athlete; athletes are spread evenly over it.

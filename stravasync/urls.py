@@ -21,6 +21,7 @@ urlpatterns = [
     path("activities/", include("warehouse.urls")),
     path("segments/", include("segments.urls")),
     path("api/rate-limit/", strava_views.rate_limit_status, name="rate-limit"),
+    path("", include("ops.urls")),
     path("admin/", admin.site.urls),
 ]
 
