@@ -20,9 +20,9 @@ from django.conf import settings
 from accounts.services import athlete_access_token
 
 from . import quota
-from .metrics import call_count
 from .errors import NetworkError, RateLimited, ServerError, StravaError, SubscriptionInactive, Unauthorized
 from .http import error_for, http_session, response_body, response_message
+from .metrics import call_count
 from .quota import Grant, Kind, Priority
 
 logger = logging.getLogger(__name__)
