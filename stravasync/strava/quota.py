@@ -121,6 +121,9 @@ def _roll(state: QuotaState, ts: float) -> None:
     day_index, _, _ = day_bounds(ts)
     if state.window_index != window_index:
         _window_keep(state)
+        # The chart shows one day: older windows go (one cheap delete per window).
+        QuotaWindow.objects.filter(client_id=state.client_id,
+                                   window_index__lt=window_index - 2 * _day_length() // _window_length()).delete()
         follows = window_index == state.window_index + 1
         state.used_short = state.edge_short if follows else 0
         state.read_used_short = state.edge_read_short if follows else 0
