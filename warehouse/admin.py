@@ -49,13 +49,15 @@ class ActivityAdmin(admin.ModelAdmin):
 
 @admin.register(SyncState)
 class SyncStateAdmin(admin.ModelAdmin):
-    list_display = ("athlete", "watermark", "backfill_done", "backfill_cursor", "next_pull_at", "last_success_at",
-                    "last_error")
+    # Not the watermark or the backfill cursor: they are the dates of an athlete's activities.
+    list_display = ("athlete_id", "backfill_done", "next_pull_at", "last_success_at", "last_error")
     list_filter = ("backfill_done",)
     search_fields = ("athlete__firstname", "athlete__lastname", "=athlete__strava_id")
     list_select_related = ("athlete",)
     raw_id_fields = ("athlete",)
-    readonly_fields = ("created_at", "updated_at", "claimed_until")
+    fields = readonly_fields = ("athlete_id", "backfill_done", "backfill_done_at", "next_pull_at", "not_before",
+                                "claimed_until", "last_success_at", "last_error", "last_error_at", "created_at",
+                                "updated_at")
     actions = ["pull_now", "walk_history_again"]
 
     @admin.action(description="Pull new activities at the next tick")

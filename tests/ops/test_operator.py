@@ -52,3 +52,15 @@ def test_the_admin_shows_ids_and_states_not_activity_names_or_numbers(admin_clie
         page = admin_client.get(url).content.decode()
         assert "hill repeats" not in page and "12.3" not in page and "4321" not in page and "4,321" not in page
     assert "501" in admin_client.get(reverse("admin:warehouse_activity_changelist")).content.decode()
+
+
+def test_the_sync_state_admin_hides_the_dates_of_activities(admin_client, alice):
+    from datetime import UTC, datetime
+
+    from warehouse.models import SyncState
+
+    state = SyncState.objects.create(athlete=alice, watermark=datetime(2024, 7, 13, 6, 5, tzinfo=UTC))
+    for url in (reverse("admin:warehouse_syncstate_changelist"),
+                reverse("admin:warehouse_syncstate_change", args=[state.pk])):
+        page = admin_client.get(url).content.decode()
+        assert "2024" not in page and "July 13" not in page
