@@ -7,6 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from ops.selectors import dashboard_status
+
 from . import selectors, services
 
 
@@ -21,7 +23,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     athlete = selectors.athlete_for_user(user=request.user)
     if athlete is None:
         return render(request, "accounts/home.html")
-    context = {"athlete": athlete, "token_state": selectors.token_state(athlete=athlete)}
+    context = {"athlete": athlete, "token_state": selectors.token_state(athlete=athlete),
+               "status": dashboard_status(athlete=athlete)}
     return render(request, "accounts/dashboard.html", context)
 
 

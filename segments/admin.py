@@ -15,7 +15,9 @@ class SegmentAdmin(admin.ModelAdmin):
                     "details_state", "details_fetched_at")
     list_filter = ("activity_type", "climb_category", "hazardous", ("details_fetched_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "=strava_id", "city", "country")
-    readonly_fields = ("strava_id", "details", "details_fetched_at", "details_requested_at", "details_claim",
+    # Not "details": Strava's segment payload carries the fetching athlete's own PR and effort counts.
+    exclude = ("details",)
+    readonly_fields = ("strava_id", "details_fetched_at", "details_requested_at", "details_claim",
                        "details_claimed_until", "details_unavailable", "created_at", "updated_at", "strava_link")
     actions = ["request_refresh"]
     show_full_result_count = False
@@ -52,9 +54,12 @@ class SegmentAdmin(admin.ModelAdmin):
 
 @admin.register(SegmentEffort)
 class SegmentEffortAdmin(admin.ModelAdmin):
-    list_display = ("strava_id", "segment", "athlete", "start_date", "elapsed_time", "pr_rank", "kom_rank", "hidden")
-    list_filter = ("pr_rank", "hidden", "start_date")
-    search_fields = ("=strava_id", "segment__name", "=segment__strava_id", "athlete__firstname", "athlete__lastname")
-    list_select_related = ("segment", "athlete")
-    raw_id_fields = ("activity", "segment", "athlete")
+    # Ids and states only: an effort's times and ranks are its athlete's Strava data (Strava's agreement).
+    list_display = ("strava_id", "segment_id", "activity_id", "athlete_id", "hidden")
+    list_filter = ("hidden",)
+    search_fields = ("=strava_id", "=segment__strava_id")
+    fields = readonly_fields = ("strava_id", "segment_id", "activity_id", "athlete_id", "hidden")
     show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

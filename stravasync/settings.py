@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "segments",
     "webhooks",
     "sandbox",
+    "health_check",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -259,6 +261,14 @@ QUOTA_BACKLOGS = [
     ("enrich", "enrich", "read", "warehouse.services.enrich_pending_calls"),
     ("segments", "backfill", "read", "segments.selectors.segment_details_pending_calls"),
 ]
+
+# --- Operations (ops/: the operator's sync page, /healthz, /metrics) ----------------------
+# The sync page shows STRAVA_ATHLETE_CAPACITY (above) as "7 of 10".
+# /healthz is unhealthy when the dispatcher has not ticked for this many seconds.
+HEALTH_DISPATCHER_STALE_SECONDS = env.int("HEALTH_DISPATCHER_STALE_SECONDS", default=60)
+# /metrics answers a request carrying "Authorization: Bearer <METRICS_TOKEN>", or one from METRICS_ALLOWED_IPS.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
 
 # --- Warehouse ------------------------------------------------------------------------------
 # Seconds between two incremental pulls of one athlete; athletes are spread evenly over it.

@@ -24,6 +24,7 @@ urlpatterns = [
     path("strava/webhook/", include("webhooks.urls")),
     path("api/rate-limit/", strava_views.rate_limit_status, name="rate-limit"),
     path("api/sync/", warehouse_api.sync, name="sync-api"),
+    path("", include("ops.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -11,24 +11,22 @@ from .models import Activity, SyncRun, SyncState
 
 @admin.register(Activity)
 class ActivityAdmin(admin.ModelAdmin):
-    list_display = ("strava_id", "athlete", "start_date", "name", "sport_type", "distance_km", "has_details", "source",
-                    "enrich_error")
-    list_filter = ("sport_type", "source", ("detail_fetched_at", admin.EmptyFieldListFilter), "private", "manual")
-    search_fields = ("=strava_id", "name", "athlete__firstname", "athlete__lastname", "=athlete__strava_id")
-    list_select_related = ("athlete",)
-    raw_id_fields = ("athlete",)
-    date_hierarchy = "start_date"
+    # Staff see states, counts, reasons and ids, never an athlete's activity names, routes or numbers
+    # (Strava's agreement: an athlete's Strava data is shown to that athlete only).
+    list_display = ("strava_id", "athlete_id", "has_details", "source", "enrich_attempts", "enrich_error")
+    list_filter = ("source", ("detail_fetched_at", admin.EmptyFieldListFilter))
+    search_fields = ("=strava_id", "=athlete__strava_id")
     show_full_result_count = False  # a COUNT(*) per page is slow at 100,000 activities
-    readonly_fields = ("strava_link", "detail_fetched_at", "efforts_stored_at", "enrich_attempts", "enrich_error",
-                       "enrich_not_before", "enrich_claimed_until", "created_at", "updated_at")
+    fields = readonly_fields = ("strava_link", "athlete_id", "source", "detail_fetched_at", "efforts_stored_at",
+                                "enrich_attempts", "enrich_error", "enrich_not_before", "enrich_claimed_until",
+                                "created_at", "updated_at")
     actions = ["fetch_details_again", "retry_now"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Activity]:
         return super().get_queryset(request).defer("summary", "detail", "export_row")
-
-    @admin.display(description="km", ordering="distance")
-    def distance_km(self, obj: Activity) -> str:
-        return f"{obj.distance / 1000:.1f}"
 
     @admin.display(description="details", boolean=True, ordering="detail_fetched_at")
     def has_details(self, obj: Activity) -> bool:
@@ -51,13 +49,15 @@ class ActivityAdmin(admin.ModelAdmin):
 
 @admin.register(SyncState)
 class SyncStateAdmin(admin.ModelAdmin):
-    list_display = ("athlete", "watermark", "backfill_done", "backfill_cursor", "next_pull_at", "last_success_at",
-                    "last_error")
+    # Not the watermark or the backfill cursor: they are the dates of an athlete's activities.
+    list_display = ("athlete_id", "backfill_done", "next_pull_at", "last_success_at", "last_error")
     list_filter = ("backfill_done",)
     search_fields = ("athlete__firstname", "athlete__lastname", "=athlete__strava_id")
     list_select_related = ("athlete",)
     raw_id_fields = ("athlete",)
-    readonly_fields = ("created_at", "updated_at", "claimed_until")
+    fields = readonly_fields = ("athlete_id", "backfill_done", "backfill_done_at", "next_pull_at", "not_before",
+                                "claimed_until", "last_success_at", "last_error", "last_error_at", "created_at",
+                                "updated_at")
     actions = ["pull_now", "walk_history_again"]
 
     @admin.action(description="Pull new activities at the next tick")

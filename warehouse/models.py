@@ -108,7 +108,8 @@ class Activity(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name or self.sport_type} ({self.strava_id})"
+        # Ids only: admin pages and logs show this to staff, who must not see athletes' activity names.
+        return f"activity {self.strava_id}"
 
     def save(self, *args: object, **kwargs: object) -> None:
         if self.start_date is not None:  # derived, so it can never disagree with the start

@@ -22,6 +22,7 @@ from accounts.services import athlete_access_token
 from . import quota
 from .errors import NetworkError, RateLimited, ServerError, StravaError, SubscriptionInactive, Unauthorized
 from .http import error_for, http_session, response_body, response_message
+from .metrics import call_count
 from .quota import Grant, Kind, Priority
 
 logger = logging.getLogger(__name__)
@@ -128,6 +129,7 @@ class StravaClient:
             except requests.RequestException as exc:
                 # The request may or may not have reached Strava: its permit stays spent.
                 last_error = NetworkError(f"{type(exc).__name__} calling {method} /{path.lstrip('/')}")
+                call_count(method=method, path=path, status="network")
                 logger.warning("strava %s /%s failed: %s (attempt %d)", method, path, type(exc).__name__, attempt + 1)
                 attempt += 1
                 if attempt < attempts:
@@ -136,6 +138,7 @@ class StravaClient:
             elapsed_ms = (time.monotonic() - started) * 1000
             logger.info("strava %s /%s -> %s in %.0f ms", method, path.lstrip("/"), response.status_code, elapsed_ms)
             status = response.status_code
+            call_count(method=method, path=path, status=status)
 
             if status == 429:
                 retry_at = quota.record_rate_limited(response.headers, grant=grant)

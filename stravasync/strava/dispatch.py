@@ -27,7 +27,18 @@ def dispatch_tick() -> dict[str, int]:
         except Exception:  # the loop must survive one bad step
             logger.exception("dispatch step %s failed", path)
             done[path] = 0
+    heartbeat_record(name="dispatcher")
     return done
+
+
+def heartbeat_record(*, name: str) -> None:
+    """Say this loop is alive (/healthz reads it; the row is shared by every machine)."""
+    from django.utils import timezone
+
+    from .models import Heartbeat
+
+    if not Heartbeat.objects.filter(name=name).update(beat_at=timezone.now()):
+        Heartbeat.objects.get_or_create(name=name, defaults={"beat_at": timezone.now()})
 
 
 def permits_hand_out[A](

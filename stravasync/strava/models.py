@@ -43,3 +43,29 @@ class QuotaState(models.Model):
 
     def __str__(self) -> str:
         return f"quota for client {self.client_id}"
+
+
+class QuotaWindow(models.Model):
+    """One finished (or closed) 15-minute window's usage, kept for the operator's 24-hour chart."""
+
+    client_id = models.CharField(max_length=64)
+    window_index = models.BigIntegerField(help_text="window start = index × QUOTA_WINDOW_SECONDS")
+    used = models.PositiveIntegerField(default=0)
+    read_used = models.PositiveIntegerField(default=0)
+    rate_limited = models.PositiveIntegerField(default=0, help_text="429 answers in this window")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client_id", "window_index"], name="quotawindow_unique")]
+
+    def __str__(self) -> str:
+        return f"window {self.window_index} of {self.client_id}"
+
+
+class Heartbeat(models.Model):
+    """When a long-running loop (the dispatcher) last ticked: /healthz says it is stale otherwise."""
+
+    name = models.CharField(max_length=40, unique=True)
+    beat_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.beat_at:%H:%M:%S}"

@@ -22,7 +22,7 @@ from enum import IntEnum, StrEnum
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from .models import QuotaState
+from .models import QuotaState, QuotaWindow
 
 
 class Priority(IntEnum):
@@ -120,6 +120,10 @@ def _roll(state: QuotaState, ts: float) -> None:
     window_index, _, _ = window_bounds(ts)
     day_index, _, _ = day_bounds(ts)
     if state.window_index != window_index:
+        _window_keep(state)
+        # The chart shows one day: older windows go (one cheap delete per window).
+        QuotaWindow.objects.filter(client_id=state.client_id,
+                                   window_index__lt=window_index - 2 * _day_length() // _window_length()).delete()
         follows = window_index == state.window_index + 1
         state.used_short = state.edge_short if follows else 0
         state.read_used_short = state.edge_read_short if follows else 0
@@ -130,6 +134,22 @@ def _roll(state: QuotaState, ts: float) -> None:
         state.day_index = day_index
         state.used_daily = 0
         state.read_used_daily = 0
+
+
+def _window_keep(state: QuotaState, *, rate_limited: int = 0) -> None:
+    """Keep the current window's usage (before it rolls over, or on a 429) for the operator's chart."""
+    if not state.used_short and not rate_limited:
+        return
+    row, _ = QuotaWindow.objects.get_or_create(client_id=state.client_id, window_index=state.window_index)
+    row.used, row.read_used = state.used_short, state.read_used_short
+    row.rate_limited += rate_limited
+    row.save()
+
+
+def quota_windows(*, since_index: int) -> list[QuotaWindow]:
+    """Kept windows from `since_index` on (the current one is still in QuotaState)."""
+    return list(QuotaWindow.objects.filter(client_id=_client_id(), window_index__gte=since_index)
+                .order_by("window_index"))
 
 
 def _reserve_fraction(series: list[float], priority: Priority) -> float:
@@ -343,6 +363,7 @@ def record_rate_limited(headers: Mapping[str, str], *, grant: Grant | None = Non
         state.used_short = max(state.used_short, state.limit_short)
         state.closed_until = _dt(until)
         state.rate_limited_total += 1
+        _window_keep(state, rate_limited=1)
         state.save()
     return _dt(until)
 
