@@ -103,10 +103,11 @@ def classify_file(path: str | os.PathLike[str], *, max_gunzip_bytes: int = DEFAU
         return failed(f"unreadable: {exc.strerror or exc}")
     try:
         head = _read(fd, FIRST_READ)
-        if sniff_type(head) == "fit":
+        if len(head) >= 12 and head[0] >= 12 and head[8:12] == b".FIT":  # sniff_type(head) == "fit", inlined
             buf, eof = head, len(head) < FIRST_READ
             while True:
-                verdict = fit_verdict(buf, eof, recorded=recorder(*_file_readers(fd, buf)))
+                # The readers are made only for an activity: junk needs no more than the head.
+                verdict = fit_verdict(buf, eof, recorded=lambda b, fd=fd: recorder(*_file_readers(fd, b))(b))
                 if verdict is not None:
                     return verdict
                 more = _read(fd, len(buf))

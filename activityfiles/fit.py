@@ -158,6 +158,33 @@ def _file_id_verdict(
     return Verdict(JUNK, "fit", f"junk: {name} file", name, None, None, maker, model, created_time)
 
 
+_DEFS_CACHE_SIZE = 1024
+# raw definition (architecture byte to its end) -> (global number, data size, big-endian, file_id layout):
+# a device writes the same few definitions at the start of every file.
+_defs_cache: dict[bytes, tuple[int, int, bool, tuple[tuple[int, int, int], ...]]] = {}
+
+
+def _parse_definition(
+    buf: bytes, pos: int, fields_end: int, dev_end: int
+) -> tuple[int, int, bool, tuple[tuple[int, int, int], ...]]:
+    """The definition at ``pos`` (architecture byte 0 or 1) as _scan_fit keeps it."""
+    big = buf[pos + 2] == 1
+    gnum = (buf[pos + 3] << 8 | buf[pos + 4]) if big else (buf[pos + 3] | buf[pos + 4] << 8)
+    size = sum(buf[pos + 7 : fields_end : 3])
+    if dev_end > fields_end:
+        size += sum(buf[fields_end + 2 : dev_end : 3])
+    layout: tuple[tuple[int, int, int], ...] = ()
+    if gnum == 0:
+        offsets = []
+        offset = 0
+        for i in range(pos + 6, fields_end, 3):
+            if buf[i] in _FILE_ID_FIELDS and buf[i + 1]:
+                offsets.append((buf[i], offset, buf[i + 1]))
+            offset += buf[i + 1]
+        layout = tuple(offsets)
+    return gnum, size, big, layout
+
+
 def _scan_fit(buf: bytes, eof: bool, trust_size: bool = True, recorded: Recorder | None = None) -> Verdict | None:
     """Walk the records up to the first file_id; None means "give me more bytes"."""
     n = len(buf)
@@ -186,24 +213,17 @@ def _scan_fit(buf: bytes, eof: bool, trust_size: bool = True, recorded: Recorder
                 dev_end = fields_end + 1 + 3 * buf[fields_end]
             if dev_end > limit:
                 return _ran_out(n, end, limit, eof)
-            arch = buf[pos + 2]
-            if arch > 1:
-                return failed(f"unreadable: bad architecture byte {arch} in a definition at byte {pos}", "fit")
-            big = arch == 1
-            gnum = (buf[pos + 3] << 8 | buf[pos + 4]) if big else (buf[pos + 3] | buf[pos + 4] << 8)
-            size = sum(buf[pos + 7 : fields_end : 3])
-            if dev_end > fields_end:
-                size += sum(buf[fields_end + 2 : dev_end : 3])
-            layout: tuple[tuple[int, int, int], ...] = ()
-            if gnum == 0:
-                offsets = []
-                offset = 0
-                for i in range(pos + 6, fields_end, 3):
-                    if buf[i] in _FILE_ID_FIELDS and buf[i + 1]:
-                        offsets.append((buf[i], offset, buf[i + 1]))
-                    offset += buf[i + 1]
-                layout = tuple(offsets)
-            defs[header & 0x0F] = (gnum, size, big, layout)
+            raw = buf[pos + 2 : dev_end]  # from the architecture byte on: the same bytes, the same definition
+            parsed = _defs_cache.get(raw)
+            if parsed is None:
+                arch = buf[pos + 2]
+                if arch > 1:
+                    return failed(f"unreadable: bad architecture byte {arch} in a definition at byte {pos}", "fit")
+                parsed = _parse_definition(buf, pos, fields_end, dev_end)
+                if len(_defs_cache) >= _DEFS_CACHE_SIZE:
+                    _defs_cache.clear()
+                _defs_cache[raw] = parsed
+            defs[header & 0x0F] = parsed
             pos = dev_end
             continue
         # data message: normal header (local in bits 0-3) or compressed timestamp (bits 5-6)
