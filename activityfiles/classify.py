@@ -11,6 +11,7 @@ Each decision is tested in tests/activityfiles/test_classify.py against real fil
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from functools import partial
 
 from .compressed import DEFAULT_MAX_GUNZIP_BYTES, GzipSink
@@ -88,6 +89,10 @@ def _file_readers(fd: int, head: bytes) -> tuple[Reader, Reader]:
     return read_tail, read_head
 
 
+def _recorded(fd: int, head: bytes) -> tuple[datetime | None, str | None, bool]:
+    return recorder(*_file_readers(fd, head))(head)
+
+
 def classify_file(path: str | os.PathLike[str], *, max_gunzip_bytes: int = DEFAULT_MAX_GUNZIP_BYTES) -> Verdict:
     """Classify a file on disk, reading only what the verdict needs.
 
@@ -107,7 +112,7 @@ def classify_file(path: str | os.PathLike[str], *, max_gunzip_bytes: int = DEFAU
             buf, eof = head, len(head) < FIRST_READ
             while True:
                 # The readers are made only for an activity: junk needs no more than the head.
-                verdict = fit_verdict(buf, eof, recorded=lambda b, fd=fd: recorder(*_file_readers(fd, b))(b))
+                verdict = fit_verdict(buf, eof, recorded=partial(_recorded, fd))
                 if verdict is not None:
                     return verdict
                 more = _read(fd, len(buf))
