@@ -16,8 +16,10 @@ from functools import partial
 
 from .compressed import DEFAULT_MAX_GUNZIP_BYTES, GzipSink
 from .fit import FIRST_READ, FitSink, Reader, bytes_readers, fit_data_end, fit_verdict, recorder
+from .fit_recorded import fit_datetime, fit_recorded
 from .gpx_tcx import XML_CHUNK, XmlSink
 from .sniff import looks_like_xml, sniff_type
+from .sports import strava_sport
 from .verdict import Fixed, Sink, Verdict, failed
 
 
@@ -90,7 +92,10 @@ def _file_readers(fd: int, head: bytes) -> tuple[Reader, Reader]:
 
 
 def _recorded(fd: int, head: bytes) -> tuple[datetime | None, str | None, bool]:
-    return recorder(*_file_readers(fd, head))(head)
+    """fit.recorder's answer for an open file, in fewer calls (the sweep's hot path)."""
+    found = fit_recorded(head, *_file_readers(fd, head))
+    sport, trainer = strava_sport(found.sport, found.sub_sport)
+    return fit_datetime(found.start), sport, trainer
 
 
 def classify_file(path: str | os.PathLike[str], *, max_gunzip_bytes: int = DEFAULT_MAX_GUNZIP_BYTES) -> Verdict:
