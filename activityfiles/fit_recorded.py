@@ -258,7 +258,7 @@ def _recorded(
         return None
 
     whole = len(tail) < TAIL  # the tail is the whole file
-    found = dated(_search(search))
+    found = dated(_search(search)) if search else None  # an empty window holds no session: skip making a Walk
     if not (found or whole or later):  # a summary written first: settled like a tail, else searched
         quick = _last_session(head, patterns)
         found = Recorded(quick.get("start"), quick.get("sport"), quick.get("sub_sport")) if isinstance(quick, dict) else None
