@@ -28,9 +28,10 @@ Whole-file reads (the track) use fitdecode instead: see activityfiles.track.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import struct
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from .fit_recorded import BIG_TAIL, fit_datetime, fit_recorded
 from .sports import strava_sport
@@ -99,6 +100,8 @@ _CRC_TABLE = (
 
 # file_id fields we read: type, manufacturer, product, time_created, product_name.
 _FILE_ID_FIELDS = frozenset((0, 1, 2, 4, 8))
+_Layout = tuple[tuple[int, int, int], ...]  # file_id fields: (number, offset, size)
+_FileIdStruct = tuple[struct.Struct, tuple[int, ...], tuple[int, ...]]  # their Struct, numbers, "invalid" values
 
 
 def fit_crc16(data: bytes, crc: int = 0) -> int:
@@ -123,18 +126,24 @@ def _ran_out(n: int, end: int, limit: int, eof: bool) -> Verdict | None:
 
 
 def _file_id_verdict(
-    buf: bytes, start: int, big: bool, layout: tuple[tuple[int, int, int], ...], recorded: Recorder | None
+    buf: bytes, start: int, big: bool, layout: _Layout, recorded: Recorder | None, unpacker: _FileIdStruct | None
 ) -> Verdict:
-    order: Literal["big", "little"] = "big" if big else "little"
     ftype = manufacturer = product = created = None
     product_name = None
-    for num, off, size in layout:
-        raw = buf[start + off : start + off + size]
+    if unpacker is not None:  # every field 1, 2, 4 or 8 bytes (or the name): one unpack, values in layout order
+        fields: Iterable[tuple[int, int, Any]] = zip(unpacker[1], unpacker[2], unpacker[0].unpack_from(buf, start))  # noqa: B905
+    else:
+        order: Literal["big", "little"] = "big" if big else "little"
+        fields = (
+            (num, (1 << (8 * size)) - 1, raw if num == 8 else int.from_bytes(raw, order))
+            for num, off, size in layout
+            for raw in (buf[start + off : start + off + size],)
+        )
+    for num, invalid, value in fields:  # value: the name's bytes for 8, else an int
         if num == 8:
-            product_name = raw.split(b"\0", 1)[0].decode("utf-8", "replace") or None
+            product_name = value.split(b"\0", 1)[0].decode("utf-8", "replace") or None
             continue
-        value = int.from_bytes(raw, order)
-        if value == (1 << (8 * size)) - 1:  # all bits set: FIT's "invalid" (field not given)
+        if value == invalid:  # all bits set: FIT's "invalid" (field not given)
             continue
         if num == 0:
             ftype = value
@@ -158,6 +167,49 @@ def _file_id_verdict(
     return Verdict(JUNK, "fit", f"junk: {name} file", name, None, None, maker, model, created_time)
 
 
+_DEFS_CACHE_SIZE = 1024
+# raw definition (architecture byte to its end) -> (global number, data size, big-endian, file_id layout):
+# a device writes the same few definitions at the start of every file.
+_defs_cache: dict[bytes, tuple[int, int, bool, _Layout, _FileIdStruct | None]] = {}
+_FORMATS = {1: "B", 2: "H", 4: "I", 8: "Q"}
+
+
+def _file_id_struct(big: bool, layout: _Layout) -> _FileIdStruct | None:
+    """One Struct for the file_id fields (the name as bytes), their numbers and "invalid" values; None if a size has no format."""
+    parts = [">" if big else "<"]
+    offset = 0
+    for num, off, size in layout:
+        if num != 8 and size not in _FORMATS:
+            return None
+        if off > offset:
+            parts.append(f"{off - offset}x")
+        parts.append(f"{size}s" if num == 8 else _FORMATS[size])
+        offset = off + size
+    nums = tuple(num for num, _off, _size in layout)
+    invalids = tuple((1 << (8 * size)) - 1 for _num, _off, size in layout)
+    return struct.Struct("".join(parts)), nums, invalids
+
+
+def _parse_definition(buf: bytes, pos: int, fields_end: int, dev_end: int) -> tuple[int, int, bool, _Layout, _FileIdStruct | None]:
+    """The definition at ``pos`` (architecture byte 0 or 1) as _scan_fit keeps it."""
+    big = buf[pos + 2] == 1
+    gnum = (buf[pos + 3] << 8 | buf[pos + 4]) if big else (buf[pos + 3] | buf[pos + 4] << 8)
+    size = sum(buf[pos + 7 : fields_end : 3])
+    if dev_end > fields_end:
+        size += sum(buf[fields_end + 2 : dev_end : 3])
+    layout: tuple[tuple[int, int, int], ...] = ()
+    if gnum == 0:
+        offsets = []
+        offset = 0
+        for i in range(pos + 6, fields_end, 3):
+            if buf[i] in _FILE_ID_FIELDS and buf[i + 1]:
+                offsets.append((buf[i], offset, buf[i + 1]))
+            offset += buf[i + 1]
+        layout = tuple(offsets)
+        return gnum, size, big, layout, _file_id_struct(big, layout)
+    return gnum, size, big, layout, None
+
+
 def _scan_fit(buf: bytes, eof: bool, trust_size: bool = True, recorded: Recorder | None = None) -> Verdict | None:
     """Walk the records up to the first file_id; None means "give me more bytes"."""
     n = len(buf)
@@ -171,7 +223,7 @@ def _scan_fit(buf: bytes, eof: bool, trust_size: bool = True, recorded: Recorder
     limit = end if end and end < n else n
     pos = hsize
     # local message number -> (global number, data size, big-endian, file_id layout)
-    defs: list[tuple[int, int, bool, tuple[tuple[int, int, int], ...]] | None] = [None] * 16
+    defs: list[tuple[int, int, bool, _Layout, _FileIdStruct | None] | None] = [None] * 16
     for _ in range(MAX_FIT_MESSAGES):
         if pos >= limit:
             return _ran_out(n, end, limit, eof)
@@ -186,24 +238,17 @@ def _scan_fit(buf: bytes, eof: bool, trust_size: bool = True, recorded: Recorder
                 dev_end = fields_end + 1 + 3 * buf[fields_end]
             if dev_end > limit:
                 return _ran_out(n, end, limit, eof)
-            arch = buf[pos + 2]
-            if arch > 1:
-                return failed(f"unreadable: bad architecture byte {arch} in a definition at byte {pos}", "fit")
-            big = arch == 1
-            gnum = (buf[pos + 3] << 8 | buf[pos + 4]) if big else (buf[pos + 3] | buf[pos + 4] << 8)
-            size = sum(buf[pos + 7 : fields_end : 3])
-            if dev_end > fields_end:
-                size += sum(buf[fields_end + 2 : dev_end : 3])
-            layout: tuple[tuple[int, int, int], ...] = ()
-            if gnum == 0:
-                offsets = []
-                offset = 0
-                for i in range(pos + 6, fields_end, 3):
-                    if buf[i] in _FILE_ID_FIELDS and buf[i + 1]:
-                        offsets.append((buf[i], offset, buf[i + 1]))
-                    offset += buf[i + 1]
-                layout = tuple(offsets)
-            defs[header & 0x0F] = (gnum, size, big, layout)
+            raw = buf[pos + 2 : dev_end]  # from the architecture byte on: the same bytes, the same definition
+            parsed = _defs_cache.get(raw)
+            if parsed is None:
+                arch = buf[pos + 2]
+                if arch > 1:
+                    return failed(f"unreadable: bad architecture byte {arch} in a definition at byte {pos}", "fit")
+                parsed = _parse_definition(buf, pos, fields_end, dev_end)
+                if len(_defs_cache) >= _DEFS_CACHE_SIZE:
+                    _defs_cache.clear()
+                _defs_cache[raw] = parsed
+            defs[header & 0x0F] = parsed
             pos = dev_end
             continue
         # data message: normal header (local in bits 0-3) or compressed timestamp (bits 5-6)
@@ -211,11 +256,11 @@ def _scan_fit(buf: bytes, eof: bool, trust_size: bool = True, recorded: Recorder
         definition = defs[local]
         if definition is None:
             return failed(f"unreadable: data message for undefined local message {local} at byte {pos}", "fit")
-        gnum, size, big, layout = definition
+        gnum, size, big, layout, unpacker = definition
         if pos + 1 + size > limit:
             return _ran_out(n, end, limit, eof)
         if gnum == 0:
-            return _file_id_verdict(buf, pos + 1, big, layout, recorded)
+            return _file_id_verdict(buf, pos + 1, big, layout, recorded, unpacker)
         pos += 1 + size
     return failed(f"unreadable: no file_id in the first {MAX_FIT_MESSAGES} messages", "fit")
 

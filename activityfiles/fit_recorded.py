@@ -35,6 +35,7 @@ from .fit_walk import (
     SESSION,
     Definition,
     Walk,
+    _cache,
     decode,
     definition_end,
     read_definition,
@@ -198,17 +199,27 @@ def _last_session(window: bytes, patterns: tuple[bytes, ...] = _SESSION_DEFS) ->
                 break
             upto = i + 3
             start = i - 1
-            local = window[start] & 0x0F
-            if window[start] & 0xD0 != 0x40:
+            header = window[start]
+            if header & 0xD0 != 0x40:
                 continue
-            after = definition_end(window, start, end)
-            if after is None or after >= end or window[after] != local:
+            local = header & 0x0F
+            # definition_end, read_definition (when cached) and decode written out: this runs on every activity
+            after = start + 6 + 3 * window[start + 5] if start + 6 <= end else end + 1
+            if after <= end and header & 0x20:
+                after = after + 1 + 3 * window[after] if after < end else end + 1
+            if after >= end or window[after] != local:
                 continue
-            definition = read_definition(window, start, after)
+            raw = window[start + 2 : after]
+            definition = _cache[raw] if raw in _cache else read_definition(window, start, after)
             if definition is None or definition[0] != SESSION or after + 1 + definition[1] > end:
                 continue
             seen = True
-            values = decode(window, after + 1, definition)
+            unpacker = definition[3]
+            if unpacker is None:
+                values = {}
+            else:
+                unpacked = unpacker.unpack_from(window, after + 1)
+                values = {name: value for name, value, invalid in zip(definition[2], unpacked, definition[4]) if value != invalid}  # noqa: B905
             first_lap = values.get("first_lap")
             if first_lap is None:  # no index: is it the only session? The activity message says.
                 walk = Walk()
@@ -247,7 +258,7 @@ def _recorded(
         return None
 
     whole = len(tail) < TAIL  # the tail is the whole file
-    found = dated(_search(search))
+    found = dated(_search(search)) if search else None  # an empty window holds no session: skip making a Walk
     if not (found or whole or later):  # a summary written first: settled like a tail, else searched
         quick = _last_session(head, patterns)
         found = Recorded(quick.get("start"), quick.get("sport"), quick.get("sub_sport")) if isinstance(quick, dict) else None

@@ -97,7 +97,8 @@ def decode(buf: bytes, start: int, definition: Definition) -> dict[str, int]:
     if unpacker is None:
         return {}
     values = unpacker.unpack_from(buf, start)
-    return {name: value for name, value, invalid in zip(definition[2], values, definition[4], strict=True) if value != invalid}
+    # names, values and invalid values have one entry per wanted field: zip needs no strict check (it costs)
+    return {name: value for name, value, invalid in zip(definition[2], values, definition[4]) if value != invalid}  # noqa: B905
 
 
 class Walk:
@@ -123,17 +124,23 @@ class Walk:
         ``goal``: stop at the first dated record (RECORD) or at a session that is the first
         (SESSION). ``self.short`` tells whether it stopped because a message runs past ``end``.
         """
+        # definition_end, read_definition (when cached) and decode are written out here: the walk is the
+        # fallbacks' hot loop, and a function call per message cost as much as the rest of it.
         defs = self.defs
+        cache = _cache
         self.short = False
         while pos < end and self.messages < limit:
             self.messages += 1
             header = buf[pos]
             if header & 0xC0 == 0x40:
-                dev_end = definition_end(buf, pos, end)
-                if dev_end is None:
+                dev_end = pos + 6 + 3 * buf[pos + 5] if pos + 6 <= end else end + 1
+                if dev_end <= end and header & 0x20:  # developer field definitions follow
+                    dev_end = dev_end + 1 + 3 * buf[dev_end] if dev_end < end else end + 1
+                if dev_end > end:
                     self.short = True
                     return pos
-                definition = read_definition(buf, pos, dev_end)
+                raw = buf[pos + 2 : dev_end]
+                definition = cache[raw] if raw in cache else read_definition(buf, pos, dev_end)
                 if definition is None:
                     return pos
                 defs[header & 0x0F] = definition
@@ -145,10 +152,15 @@ class Walk:
             if pos + 1 + definition[1] > end:
                 self.short = True
                 return pos
-            if definition[3] is None and not header & 0x80:  # nothing wanted in it (device_info, hrv, ...)
-                pos += 1 + definition[1]
-                continue
-            values = decode(buf, pos + 1, definition)
+            unpacker = definition[3]
+            if unpacker is None:
+                if not header & 0x80:  # nothing wanted in it (device_info, hrv, ...)
+                    pos += 1 + definition[1]
+                    continue
+                values = {}
+            else:
+                unpacked = unpacker.unpack_from(buf, pos + 1)
+                values = {name: value for name, value, invalid in zip(definition[2], unpacked, definition[4]) if value != invalid}  # noqa: B905
             if header & 0x80 and self.last_ts is not None:  # compressed timestamp: 5 bits of offset
                 values["ts"] = self.last_ts + ((header & 0x1F) - self.last_ts) % 32
             pos += 1 + definition[1]
