@@ -116,3 +116,41 @@ def test_a_single_post_answered_duplicate_is_a_duplicate_at_once(ingest):
     services.uploads_dispatch(inline=True)
     upload.refresh_from_db()
     assert (upload.status, upload.duplicate_of_activity, len(responses.calls)) == ("duplicate", 555, 1)
+
+
+@responses.activate
+def test_a_file_given_back_once_is_settled_by_the_list_when_its_retry_names_its_own_activity(ingest):
+    (upload,) = ingest(ACTIVITY_FIT)
+    # An earlier try was given back ("waiting for the Strava quota"): its "not before" has passed.
+    Upload.objects.filter(pk=upload.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    responses.post(f"{API}/uploads", body=requests.exceptions.ReadTimeout("the answer never came"))
+    responses.post(f"{API}/uploads", status=201, json=answer(2, error="a.fit duplicate of activity 777"))
+    services.uploads_dispatch(inline=True)
+    upload.refresh_from_db()
+    assert (upload.status, upload.next_attempt_at) == ("processing", None)
+
+    # The list call shows activity 777 with our external_id; no status call ends it as a "duplicate".
+    responses.get(f"{API}/athlete/activities", json=[listed(upload, 777, upload_id=1, external_id=upload.external_id)])
+    responses.get(f"{API}/uploads/2", json=answer(2, error="a.fit duplicate of activity 777"))
+    confirm_later(upload)
+    upload.refresh_from_db()
+    assert (upload.status, upload.activity_id) == ("done", 777)
+
+
+@responses.activate
+def test_a_file_posted_after_a_give_back_is_confirmed_by_the_shared_list_call(ingest):
+    from tests.uploads.conftest import OTHER_ACTIVITY_FIT
+
+    uploads = [ingest(path)[0] for path in (ACTIVITY_FIT, OTHER_ACTIVITY_FIT)]
+    Upload.objects.filter(pk=uploads[0].pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    responses.post(f"{API}/uploads", status=201, json=answer(1))
+    responses.post(f"{API}/uploads", status=201, json=answer(2))
+    services.uploads_dispatch(inline=True)
+    for upload in uploads:
+        upload.refresh_from_db()
+    responses.get(f"{API}/athlete/activities", json=[listed(u, 900 + n, upload_id=n + 1, external_id=u.external_id)
+                                                     for n, u in enumerate(uploads)])
+    calls = len(responses.calls)
+    confirm_later(uploads[0])
+    assert set(Upload.objects.values_list("status", flat=True)) == {"done"}
+    assert [c.request.url.split("?")[0] for c in responses.calls[calls:]] == [f"{API}/athlete/activities"]

@@ -160,8 +160,9 @@ def upload_apply_strava(upload: Upload, payload: dict, *, posting: bool, posted_
     elif status == STRAVA_DELETED:
         upload_transition(upload_id=upload.pk, to=S.FAILED, reason=status, strava_upload_id=upload_id)
     elif posting:
+        # A "not before" left from an earlier give-back would keep the upload out of the list call.
         upload_transition(upload_id=upload.pk, to=S.PROCESSING, expect=[S.UPLOADING], reason="",
-                          strava_upload_id=upload_id)
+                          strava_upload_id=upload_id, next_attempt_at=None)
     else:
         # Still processing: ask again later, never faster than once a second.
         Upload.objects.filter(pk=upload.pk).update(next_attempt_at=timezone.now() + timedelta(seconds=2))
@@ -187,7 +188,7 @@ def _settle_duplicate_answer(upload: Upload, *, activity_id: int, error: str, st
     reason = f"{error}; an earlier POST of ours may have created it: the activity list will tell"
     if ask_the_list and posting:
         upload_transition(upload_id=upload.pk, to=S.PROCESSING, expect=[S.UPLOADING], duplicate_of_activity=activity_id,
-                          strava_upload_id=strava_upload_id, reason=reason)
+                          strava_upload_id=strava_upload_id, reason=reason, next_attempt_at=None)
     elif ask_the_list and upload.duplicate_of_activity != activity_id:
         # Listable again (no next attempt), and the duplicate_of_activity makes the next round list.
         Upload.objects.filter(pk=upload.pk, status=S.PROCESSING).update(
