@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from functools import partial
 
 from django.conf import settings
@@ -17,16 +18,25 @@ from .quota import Kind, Priority
 
 logger = logging.getLogger(__name__)
 
+# Within one tick: the priorities that had more work ready than their batch took. A lower priority
+# takes nothing after them in that tick, or it would spend the window the higher one needs next
+# tick (a per-tick batch is a limit on the broker, not a share of the quota).
+_outgrown: ContextVar[set[Priority] | None] = ContextVar("dispatch_outgrown", default=None)
+
 
 def dispatch_tick() -> dict[str, int]:
     """Run each registered step once (settings.DISPATCH_STEPS); a failing step never stops the others."""
     done: dict[str, int] = {}
-    for path in settings.DISPATCH_STEPS:
-        try:
-            done[path] = int(import_string(path)() or 0)
-        except Exception:  # the loop must survive one bad step
-            logger.exception("dispatch step %s failed", path)
-            done[path] = 0
+    outgrown = _outgrown.set(set())
+    try:
+        for path in settings.DISPATCH_STEPS:
+            try:
+                done[path] = int(import_string(path)() or 0)
+            except Exception:  # the loop must survive one bad step
+                logger.exception("dispatch step %s failed", path)
+                done[path] = 0
+    finally:
+        _outgrown.reset(outgrown)
     heartbeat_record(name="dispatcher")
     return done
 
@@ -59,11 +69,16 @@ def permits_hand_out[A](
     athletes under `fair_key`; None: rows not owned by an athlete, in `ready`'s own order), claim
     each (`claim(pk)` gives the task's argument, a tuple for several, or None if someone else has
     it), give back the permits of rows not claimed, and hand each claimed row one permit — run here
-    when `inline`, else as a django-q2 task `task(*args, permit)`, enqueued on commit. Returns how many were handed out."""
+    when `inline`, else as a django-q2 task `task(*args, permit)`, enqueued on commit. Returns how many were handed out.
+    In a dispatcher tick, nothing is handed out while a higher priority has more ready than its batch took."""
     from django_q.tasks import async_task
 
     if wanted <= 0:
         return 0
+    outgrown = _outgrown.get()
+    if outgrown is not None and any(higher < priority for higher in outgrown):
+        return 0
+    more_ready = outgrown is not None and ready[wanted:wanted + 1].exists()
     grant = quota.acquire(kind=kind, priority=priority, count=wanted)
     if not grant.granted:
         return 0
@@ -74,6 +89,8 @@ def permits_hand_out[A](
     claimed = [arg for arg in (claim(pk) for pk in picked) if arg is not None]
     if grant.count > len(claimed):
         quota.release(grant, grant.count - len(claimed), kind=kind)
+    if outgrown is not None and more_ready and len(claimed) == wanted:
+        outgrown.add(priority)
     permit = grant.one_permit()
     for arg in claimed:
         if inline:

@@ -102,7 +102,9 @@ def upload_post(*, upload_id: int, grant: dict | None = None) -> None:
         return
     finally:
         calls_book([upload.pk], client.calls)
-    upload_apply_strava(upload, payload, posting=True)
+    # `upload` was read before this call's POST was counted; the client retries a POST that timed
+    # out or failed, and the lost one may have landed: either way the answer may be about our own.
+    upload_apply_strava(upload, payload, posting=True, posted_before=upload.attempts > 0 or client.calls > 1)
 
 
 def _strava_filename(upload: Upload) -> str:
@@ -134,15 +136,22 @@ def _post_failed(upload: Upload, exc: StravaError) -> None:
         upload_transition(upload_id=upload.pk, to=S.FAILED, reason=exc.message or type(exc).__name__)
 
 
-def upload_apply_strava(upload: Upload, payload: dict, *, posting: bool) -> None:
-    """Settle (or advance) an upload from Strava's Upload object."""
+def upload_apply_strava(upload: Upload, payload: dict, *, posting: bool, posted_before: bool | None = None) -> None:
+    """Settle (or advance) an upload from Strava's Upload object.
+
+    `posted_before`: another POST of this file may have reached Strava besides the one answered
+    (by default: more than one upload attempt, or more than one call booked on the row).
+    """
+    if posted_before is None:
+        posted_before = upload.attempts > 1 or upload.api_calls > 1
     upload_id = payload.get("id")
     error = payload.get("error")
     status = payload.get("status") or ""
     if error:
         dup = duplicate_of(error)
         if dup is not None:
-            _settle_duplicate_answer(upload, activity_id=dup, error=error, strava_upload_id=upload_id, posting=posting)
+            _settle_duplicate_answer(upload, activity_id=dup, error=error, strava_upload_id=upload_id, posting=posting,
+                                     posted_before=posted_before)
         else:
             upload_transition(upload_id=upload.pk, to=S.FAILED, reason=error, strava_upload_id=upload_id)
     elif payload.get("activity_id"):
@@ -151,31 +160,40 @@ def upload_apply_strava(upload: Upload, payload: dict, *, posting: bool) -> None
     elif status == STRAVA_DELETED:
         upload_transition(upload_id=upload.pk, to=S.FAILED, reason=status, strava_upload_id=upload_id)
     elif posting:
+        # A "not before" left from an earlier give-back would keep the upload out of the list call.
         upload_transition(upload_id=upload.pk, to=S.PROCESSING, expect=[S.UPLOADING], reason="",
-                          strava_upload_id=upload_id)
+                          strava_upload_id=upload_id, next_attempt_at=None)
     else:
         # Still processing: ask again later, never faster than once a second.
         Upload.objects.filter(pk=upload.pk).update(next_attempt_at=timezone.now() + timedelta(seconds=2))
 
 
 def _settle_duplicate_answer(upload: Upload, *, activity_id: int, error: str, strava_upload_id: int | None,
-                             posting: bool) -> None:
+                             posting: bool, posted_before: bool) -> None:
     """Strava says "duplicate of activity N": N may be the activity our own earlier POST created.
 
-    A POST whose answer never came (a timeout, a killed worker) may still have created the
-    activity; the retry is then told it duplicates that very activity, which carries this row's
-    external_id. The warehouse may know N already; if not, the confirmer's next list call (one
-    per 200 uploads) shows N's external_id, so the check costs no call of its own.
+    A POST whose answer never came (a timeout the client retried, a killed worker) may still have
+    created the activity; a later POST, or the upload it answered, is then "duplicate" of that very
+    activity, which carries this row's external_id. The warehouse may know N already; if not, the
+    confirmer's next list call (one per 200 uploads) shows N's external_id, so the check costs no
+    call of its own. A status answer that names the same N again after that is taken as it is.
     """
     known = Activity.objects.filter(athlete_id=upload.athlete_id, strava_id=activity_id).values_list(
         "external_id", flat=True).first()
     if known == upload.external_id:
         upload_transition(upload_id=upload.pk, to=S.DONE, reason="", activity_id=activity_id,
                           duplicate_of_activity=None, strava_upload_id=strava_upload_id)
-    elif posting and known is None and upload.attempts > 0:  # `upload` was read before this POST was counted
+        return
+    ask_the_list = known is None and posted_before
+    reason = f"{error}; an earlier POST of ours may have created it: the activity list will tell"
+    if ask_the_list and posting:
         upload_transition(upload_id=upload.pk, to=S.PROCESSING, expect=[S.UPLOADING], duplicate_of_activity=activity_id,
-                          strava_upload_id=strava_upload_id,
-                          reason=f"{error}; an earlier POST of ours may have created it: the activity list will tell")
+                          strava_upload_id=strava_upload_id, reason=reason, next_attempt_at=None)
+    elif ask_the_list and upload.duplicate_of_activity != activity_id:
+        # Listable again (no next attempt), and the duplicate_of_activity makes the next round list.
+        Upload.objects.filter(pk=upload.pk, status=S.PROCESSING).update(
+            duplicate_of_activity=activity_id, strava_upload_id=strava_upload_id, next_attempt_at=None, reason=reason,
+            updated_at=timezone.now())
     else:
         upload_transition(upload_id=upload.pk, to=S.DUPLICATE, reason=error, duplicate_of_activity=activity_id,
                           strava_upload_id=strava_upload_id)
