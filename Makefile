@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test install chromium migrate lint bench demo clean
+.PHONY: run test soak install chromium migrate lint bench demo clean
 
 # The venv is made with a Python >= 3.12 (bin/find-python says which, or why none); one made
 # with an older Python is replaced.
@@ -41,6 +41,10 @@ run: migrate
 
 test: install chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# 1,000 files through 5xx, timeouts, two SIGKILLs and a foreign spend (a few minutes; CI runs it once).
+soak: install
+	$(PY) -m pytest -m soak $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

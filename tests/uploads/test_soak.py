@@ -36,7 +36,7 @@ from tests.uploads.test_crash_recovery import wait_for
 from uploads import selectors, services
 from uploads.models import Upload, UploadBatch, UploadEvent
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.soak, pytest.mark.django_db(transaction=True)]
 
 FILES = 1000  # distinct activities
 COPIES = 12  # exact copies of some of them, under other names
