@@ -98,6 +98,8 @@ class Command(StoppableCommand):
 
     def _pause(self) -> float:
         status = quota.quota_status()
+        if settings.QUOTA_WINDOW_PROBE_PERMITS and not status.get("window_usage_known", True):
+            return settings.QUOTA_WINDOW_PROBE_RETRY  # a probe's answer opens the window in a moment
         if status["available_now"]["upload"]["write"] == 0:
             return min(5.0, max(0.2, quota.seconds_until(_parse(status["window_resets_at"]))))
         return max(0.2, min(1.0, settings.UPLOADS_CONFIRM_DELAY / 3))
