@@ -14,6 +14,17 @@ SETTINGS_FIT = DATA_DIR / "dtcooper_python-fitparse__tests_files_Settings2.fit"
 MONITORING_FIT = DATA_DIR / "rgmf_fit_data_whiz__tests_files_monitor1_with_all.fit"
 GPX = DATA_DIR / "jimmykane_sports-lib__samples_gpx_garmin.gpx"
 BROKEN = DATA_DIR / "broken"
+MOCKED_API = "https://strava.test/api/v3"  # answered by `responses`, never reached
+
+
+@pytest.fixture
+def mocked_strava(settings) -> str:
+    """The Strava client pointed at a host `responses` answers, with no confirmation delays."""
+    settings.STRAVA_API_URL = MOCKED_API
+    settings.UPLOADS_CONFIRM_DELAY = 0
+    settings.UPLOADS_CONFIRM_FALLBACK = 0
+    settings.UPLOADS_CONFIRM_MAX_WAIT = 0
+    return MOCKED_API
 
 
 @pytest.fixture

@@ -10,21 +10,13 @@ from django.utils import timezone
 
 from stravasync.strava.models import QuotaState
 from tests.uploads.conftest import ACTIVITY_FIT, GPX, OTHER_ACTIVITY_FIT
+from tests.uploads.conftest import MOCKED_API as API
 from uploads import services
 from uploads.models import Upload
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mocked_strava")]
 
-API = "https://strava.test/api/v3"
 PROCESSING = "Your activity is still being processed."
-
-
-@pytest.fixture(autouse=True)
-def _api(settings):
-    settings.STRAVA_API_URL = API
-    settings.UPLOADS_CONFIRM_DELAY = 0
-    settings.UPLOADS_CONFIRM_FALLBACK = 0
-    settings.UPLOADS_CONFIRM_MAX_WAIT = 0
 
 
 def posted(upload_id: int, status: str = PROCESSING, error: str | None = None, activity_id: int | None = None) -> dict:
