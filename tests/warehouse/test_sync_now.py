@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -19,6 +21,17 @@ def _spend_reads(priority) -> int:
         if not grant.granted:
             return spent
         spent += grant.count
+
+
+@pytest.fixture(autouse=True)
+def mid_window(monkeypatch, settings):
+    """The quota's clock held in the middle of a window: spending a window must not see it roll over
+    (these tests ran into the :30 boundary once and found a fresh window's permits)."""
+    from stravasync.strava import quota
+
+    length = settings.QUOTA_WINDOW_SECONDS
+    moment = (time.time() // length) * length + length / 2
+    monkeypatch.setattr(quota, "now_ts", lambda: moment)
 
 
 @pytest.fixture
