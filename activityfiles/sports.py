@@ -145,3 +145,23 @@ def xml_sport(text: str | None) -> tuple[str | None, bool]:
     if key in _SPORT or key in _NO_SPORT:  # a FIT sport name, as Garmin Connect writes them
         return strava_sport(key)
     return None, False
+
+
+# Sports one device and another (or Strava and Garmin) may call the same activity by different names.
+_FAMILIES = (
+    frozenset(("Run", "TrailRun", "VirtualRun")),
+    frozenset(("Ride", "MountainBikeRide", "GravelRide", "VirtualRide", "EBikeRide", "EMountainBikeRide",
+               "Handcycle", "Velomobile")),
+    frozenset(("Walk", "Hike")),
+    frozenset(("AlpineSki", "BackcountrySki", "NordicSki", "RollerSki", "Snowboard")),
+    frozenset(("Rowing", "VirtualRow", "Canoeing", "Kayaking")),
+)
+_UNSAID = frozenset(("", "Workout"))  # a file or service that names no sport says nothing against a match
+
+
+def sports_compatible(first: str | None, second: str | None) -> bool:
+    """Whether two Strava sport_types can be the same activity (a ride and a gravel ride can; a ride and a run not)."""
+    a, b = first or "", second or ""
+    if a == b or a in _UNSAID or b in _UNSAID:
+        return True
+    return any(a in family and b in family for family in _FAMILIES)

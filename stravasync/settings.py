@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "warehouse",
     "segments",
     "webhooks",
+    "garmin",
     "sandbox",
     "health_check",
     "ops",
@@ -251,6 +252,8 @@ DISPATCH_STEPS = [
     "warehouse.services.pulls_dispatch",
     "warehouse.services.enrich_dispatch",
     "segments.services.segments_dispatch",
+    # Garmin Connect checks: no Strava permits (their uploads go through the uploads' own steps).
+    "garmin.services.garmin_checks_dispatch",
 ]
 DISPATCH_INTERVAL = env.float("DISPATCH_INTERVAL", default=1.0)
 # Backlogs shown with their estimated time to finish by quota_status and /api/rate-limit/:
@@ -308,6 +311,30 @@ WEBHOOKS_FETCH_BATCH = env.int("WEBHOOKS_FETCH_BATCH", default=50)
 WEBHOOKS_CLAIM_TIMEOUT = env.int("WEBHOOKS_CLAIM_TIMEOUT", default=300)
 # A create event whose detail call keeps failing (not 429, not 404) is given up after this many tries.
 WEBHOOKS_MAX_ATTEMPTS = env.int("WEBHOOKS_MAX_ATTEMPTS", default=5)
+
+# --- Garmin Connect (garmin/) ------------------------------------------------------------
+# Where Garmin requests go instead of Garmin (the simulator's stand-in); empty = the real Garmin Connect.
+# Follows the Strava sandbox by default: a deployment with real Strava credentials talks to the real Garmin.
+GARMIN_SANDBOX_URL = env("GARMIN_SANDBOX_URL", default=f"{SITE_URL}/sandbox/garmin" if SANDBOX_MODE else "").rstrip("/")
+# Seconds between two Garmin requests, deployment-wide (±10 % jitter): every athlete shares one server address.
+GARMIN_REQUEST_INTERVAL = env.float("GARMIN_REQUEST_INTERVAL", default=2.0)
+GARMIN_HTTP_TIMEOUT = env.float("GARMIN_HTTP_TIMEOUT", default=30.0)
+# After a 429 no Garmin request for this long, doubling on each 429 in a row up to the maximum (seconds).
+GARMIN_BACKOFF_MIN = env.float("GARMIN_BACKOFF_MIN", default=15 * 60)
+GARMIN_BACKOFF_MAX = env.float("GARMIN_BACKOFF_MAX", default=4 * 3600)
+# Seconds between two checks of one athlete (±10 %, so athletes spread over it).
+GARMIN_CHECK_INTERVAL = env.int("GARMIN_CHECK_INTERVAL", default=3600)
+# A check re-lists this many days before the newest activity it saw (late syncs land there).
+GARMIN_RELIST_DAYS = env.int("GARMIN_RELIST_DAYS", default=7)
+# Most originals one check downloads for one athlete; the rest wait GARMIN_BACKLOG_RECHECK seconds.
+GARMIN_DOWNLOADS_PER_CYCLE = env.int("GARMIN_DOWNLOADS_PER_CYCLE", default=25)
+GARMIN_BACKLOG_RECHECK = env.int("GARMIN_BACKLOG_RECHECK", default=120)
+# A download failing this many times is shown as failed (and can be retried from the page).
+GARMIN_MAX_ATTEMPTS = env.int("GARMIN_MAX_ATTEMPTS", default=5)
+# Checks running at once across the deployment (their requests still go one at a time).
+GARMIN_CONCURRENT_JOBS = env.int("GARMIN_CONCURRENT_JOBS", default=2)
+# A check whose worker vanished frees its athlete after this many seconds.
+GARMIN_JOB_LEASE = env.int("GARMIN_JOB_LEASE", default=1800)
 
 # --- Simulator (sandbox/) ---------------------------------------------------------------
 SANDBOX_TOKEN_LIFETIME = env.int("SANDBOX_TOKEN_LIFETIME", default=6 * 3600)

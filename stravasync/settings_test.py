@@ -34,3 +34,5 @@ SANDBOX_UPLOAD_DELAY = 0.0
 QUOTA_WINDOW_PROBE_PERMITS = int(os.environ.get("QUOTA_WINDOW_PROBE_PERMITS", "0"))
 # Tests that count a pull's calls connect athletes without the first page at login; its own tests turn it on.
 WAREHOUSE_FIRST_PAGE_AT_CONNECT = False
+# Garmin requests are paced for real in their own tests; elsewhere they go without waiting.
+GARMIN_REQUEST_INTERVAL = 0.0

@@ -21,6 +21,7 @@ urlpatterns = [
     path("uploads/", include("uploads.urls")),
     path("activities/", include("warehouse.urls")),
     path("segments/", include("segments.urls")),
+    path("garmin/", include("garmin.urls")),
     path("strava/webhook/", include("webhooks.urls")),
     path("api/rate-limit/", strava_views.rate_limit_status, name="rate-limit"),
     path("api/sync/", warehouse_api.sync, name="sync-api"),
