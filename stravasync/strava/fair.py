@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.core.cache import cache
 from django.db.models import F, OrderBy, QuerySet, Window
 from django.db.models.functions import RowNumber
+
+from .models import FairShareTurn
 
 
 def _order(field: str) -> OrderBy | F:
@@ -18,8 +19,9 @@ def fair_pick(queryset: QuerySet, count: int, *, key: str, order_by: Sequence[st
     """Primary keys of up to `count` rows, taken one athlete at a time in rotation.
 
     Each athlete's rows keep their own order (`order_by`, "-field" for descending); athletes take turns, and the turn
-    order rotates between calls (remembered under `key`) so that when permits are fewer than
-    athletes, nobody is always last. One query, however long the backlog.
+    order rotates between calls (remembered under `key` in the database, so every dispatcher process
+    shares it) so that when permits are fewer than athletes, nobody is always last. One query,
+    however long the backlog.
     """
     if count <= 0:
         return []
@@ -35,7 +37,7 @@ def fair_pick(queryset: QuerySet, count: int, *, key: str, order_by: Sequence[st
         .values_list("pk", "athlete_id", "turn")[: count + athletes]
     )
     rows = list(ranked)
-    last_served = cache.get(f"fair-share:{key}")
+    last_served = FairShareTurn.objects.filter(key=key).values_list("last_athlete_id", flat=True).first()
     ids = sorted({athlete for _, athlete, _ in rows})
     start = 0
     if last_served is not None:
@@ -44,5 +46,5 @@ def fair_pick(queryset: QuerySet, count: int, *, key: str, order_by: Sequence[st
     rows.sort(key=lambda row: (row[2], position[row[1]]))
     chosen = rows[:count]
     if chosen:
-        cache.set(f"fair-share:{key}", chosen[-1][1], timeout=None)
+        FairShareTurn.objects.update_or_create(key=key, defaults={"last_athlete_id": chosen[-1][1]})
     return [pk for pk, _, _ in chosen]

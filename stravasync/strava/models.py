@@ -69,3 +69,18 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.beat_at:%H:%M:%S}"
+
+
+class FairShareTurn(models.Model):
+    """Whose turn came last in one fair-share rotation (fair.fair_pick), shared by every dispatcher.
+
+    In the database rather than a per-process cache, so that two dispatchers, or one restarted,
+    keep one fair order.
+    """
+
+    key = models.CharField(max_length=100, unique=True)
+    last_athlete_id = models.BigIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: last served athlete {self.last_athlete_id}"

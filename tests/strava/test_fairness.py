@@ -12,7 +12,6 @@ import re
 
 import pytest
 import responses
-from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
@@ -47,7 +46,6 @@ def _strava(settings):
     settings.QUOTA_RESERVE_DAILY = [0, 0, 0, 0, 0, 0]
     settings.UPLOADS_DISPATCH_BATCH = 1_000  # the quota, not the batch size, decides how many go
     quota.reset_for_tests()
-    cache.delete("fair-share:uploads")  # the rotation is remembered between calls (and tests)
 
 
 @pytest.fixture
@@ -137,3 +135,26 @@ def test_with_fewer_permits_than_athletes_each_is_served_in_turn(clock, settings
     assert Upload.objects.filter(athlete=b, status="processing").count() == 5  # all of B's by the 12th window, not the 1,000th
     assert Upload.objects.filter(athlete=c, status="processing").count() == 2
     assert Upload.objects.filter(athlete=a, status="processing").count() == 5
+
+
+def test_the_rotation_lives_in_the_database_so_a_second_dispatcher_continues_it(make_athlete):
+    """Two dispatcher processes share no cache: the turn order is the database's, not a process's."""
+    from django.core.cache import cache
+
+    from stravasync.strava.fair import fair_pick
+    from stravasync.strava.models import FairShareTurn
+
+    athletes = [make_athlete(strava_id=7000 + i, firstname=f"A{i}") for i in range(3)]
+    batch = {a.pk: UploadBatch.objects.create(athlete=a, source="folder") for a in athletes}
+    Upload.objects.bulk_create([
+        Upload(batch=batch[a.pk], athlete=a, original_name=f"{i}.fit", sha256=f"{a.pk:04d}{i:060d}", status="queued")
+        for a in athletes for i in range(3)
+    ])
+    ready = Upload.objects.filter(status="queued")
+    served = []
+    for _ in range(3):
+        cache.clear()  # as if each call came from another process
+        (pk,) = fair_pick(ready, 1, key="uploads-db")
+        served.append(Upload.objects.get(pk=pk).athlete_id)
+    assert sorted(served) == sorted(a.pk for a in athletes)  # each athlete once: the turn moved on
+    assert FairShareTurn.objects.get(key="uploads-db").last_athlete_id == served[-1]
