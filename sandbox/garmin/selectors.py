@@ -11,7 +11,7 @@ from django.db.models import Count, QuerySet
 from django.utils.timezone import now
 
 from sandbox.garmin import activity_types, jwt
-from sandbox.models import SimGarminAccount, SimGarminActivity, SimGarminRequest, SimGarminToken
+from sandbox.models import SimGarminAccount, SimGarminActivity, SimGarminMfaChallenge, SimGarminRequest, SimGarminToken
 
 
 def garmin_token_for_bearer(*, authorization: str) -> SimGarminToken | None:
@@ -26,6 +26,15 @@ def garmin_token_for_bearer(*, authorization: str) -> SimGarminToken | None:
     if token is None or token.revoked_at is not None or token.access_expires_at <= now():
         return None
     return token
+
+
+def garmin_account_by_email(*, email: str) -> SimGarminAccount | None:
+    return SimGarminAccount.objects.filter(email=email.strip().lower()).first()
+
+
+def garmin_account_for_mfa_session(*, session: str) -> SimGarminAccount | None:
+    challenge = SimGarminMfaChallenge.objects.select_related("account").filter(session=session).first() if session else None
+    return challenge.account if challenge else None
 
 
 def garmin_account_for_refresh_token(*, refresh_token: str) -> SimGarminAccount | None:

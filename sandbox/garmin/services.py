@@ -218,12 +218,19 @@ def _mfa_refused(kind: str) -> GarminRefusal:
     })  # fmt: skip
 
 
+def mfa_session(client_state: Any) -> str:
+    """The pending sign-in a client_state names (its SESSIONID cookie); "" when it names none."""
+    cookies = client_state.get("cookies") if isinstance(client_state, dict) else None
+    if not isinstance(cookies, list):
+        return ""
+    found = next((c.get("value") for c in cookies if isinstance(c, dict) and c.get("name") == "SESSIONID"), None)
+    return str(found or "")
+
+
 def garmin_mfa_verify(*, client_state: Any, code: str) -> dict[str, Any]:
     """The second step: the code for the pending sign-in `client_state` names; a wrong code may be retried."""
-    cookies = client_state.get("cookies") if isinstance(client_state, dict) else None
-    session = next((c.get("value") for c in cookies or [] if isinstance(c, dict) and c.get("name") == "SESSIONID"), None)
     with transaction.atomic():
-        challenge = SimGarminMfaChallenge.objects.select_for_update().filter(session=str(session or "")).first()
+        challenge = SimGarminMfaChallenge.objects.select_for_update().filter(session=mfa_session(client_state)).first()
         if challenge is None or challenge.used_at is not None or challenge.expires_at <= now():
             raise _mfa_refused("MFA_SESSION_EXPIRED")
         if challenge.attempts >= MFA_MAX_ATTEMPTS:

@@ -106,6 +106,7 @@ def sso_signin(request: HttpRequest) -> HttpResponse:
     email, password = body.get("email"), body.get("password")
     if not isinstance(email, str) or not isinstance(password, str):
         raise GarminRefusal(400, {"error": "invalid_request", "message": "email and password are required"})
+    _note(request, selectors.garmin_account_by_email(email=email))
     answer = services.garmin_sign_in(email=email, password=password)
     return JsonResponse(answer)
 
@@ -116,6 +117,7 @@ def sso_mfa(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return HttpResponse(status=405)
     body = _json_body(request)
+    _note(request, selectors.garmin_account_for_mfa_session(session=services.mfa_session(body.get("client_state"))))
     return JsonResponse(services.garmin_mfa_verify(client_state=body.get("client_state"), code=str(body.get("code", ""))))
 
 
