@@ -48,7 +48,7 @@ class GarminRefusal(Exception):
 
 
 def _access_lifetime() -> int:
-    return int(getattr(settings, "SANDBOX_GARMIN_ACCESS_LIFETIME", 3600))
+    return int(settings.SANDBOX_GARMIN_ACCESS_LIFETIME)
 
 
 # --- accounts and activities ---------------------------------------------------------------------
@@ -119,15 +119,19 @@ def garmin_activities_spread(
 
     `from_strava`: positions (0-based, oldest first) of the activities that arrive as recorded by Strava's app.
     """
-    added = []
-    for i in range(count):
-        path = files[i % len(files)]
+    originals: dict[Path, tuple[bytes, date]] = {}
+    for path in files:
         data = path.read_bytes()
         summary = read_activity(data)
         if summary is None or summary.start_time is None:
             raise ValueError(f"{path.name}: no recorded start")
+        originals[path] = (data, summary.start_time.astimezone(UTC).date())
+    added = []
+    for i in range(count):
+        path = files[i % len(files)]
+        data, recorded = originals[path]
         day = last_day - timedelta(days=count - 1 - i)
-        shift = timedelta(days=(day - summary.start_time.astimezone(UTC).date()).days)
+        shift = timedelta(days=(day - recorded).days)
         added.append(garmin_activity_add(account=account, data=data, file_name=path.name, shift=shift,
                                          from_strava=i in from_strava))
     return added
@@ -229,19 +233,23 @@ def mfa_session(client_state: Any) -> str:
 
 def garmin_mfa_verify(*, client_state: Any, code: str) -> dict[str, Any]:
     """The second step: the code for the pending sign-in `client_state` names; a wrong code may be retried."""
+    refusal = None
     with transaction.atomic():
         challenge = SimGarminMfaChallenge.objects.select_for_update().filter(session=mfa_session(client_state)).first()
         if challenge is None or challenge.used_at is not None or challenge.expires_at <= now():
-            raise _mfa_refused("MFA_SESSION_EXPIRED")
-        if challenge.attempts >= MFA_MAX_ATTEMPTS:
-            raise _mfa_refused("MFA_ATTEMPTS_EXCEEDED")
-        if not secrets.compare_digest(str(code).strip(), challenge.account.mfa_code):
+            refusal = "MFA_SESSION_EXPIRED"
+        elif challenge.attempts >= MFA_MAX_ATTEMPTS:
+            refusal = "MFA_ATTEMPTS_EXCEEDED"
+        elif not secrets.compare_digest(str(code).strip(), challenge.account.mfa_code):
+            # Counted in the committed transaction: the refusal is raised after it, not inside it.
             challenge.attempts += 1
             challenge.save(update_fields=["attempts"])
-            raise _mfa_refused("INVALID_MFA_CODE")
-        challenge.used_at = now()
-        challenge.save(update_fields=["used_at"])
-        return _session_json(challenge.account, challenge.client_id)
+            refusal = "INVALID_MFA_CODE"
+        else:
+            challenge.used_at = now()
+            challenge.save(update_fields=["used_at"])
+            return _session_json(challenge.account, challenge.client_id)
+    raise _mfa_refused(refusal)
 
 
 def _invalid_grant(refresh_token: str) -> GarminRefusal:
