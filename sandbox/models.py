@@ -334,3 +334,119 @@ class SimConfig(models.Model):
     def load(cls) -> SimConfig:
         config, _ = cls.objects.get_or_create(pk=1)
         return config
+
+
+# --- Garmin Connect (sandbox/garmin/) ------------------------------------------------------------
+# Garmin's side of the simulator: accounts with their activities (real files), DI OAuth2 sessions,
+# pending MFA sign-ins, per-account faults and a log of every Garmin request (counts, overlap).
+
+
+class SimGarminAccount(models.Model):
+    """A Garmin Connect account; `strava_athlete` links it to a simulated Strava athlete (the demo's pairing)."""
+
+    email = models.EmailField(unique=True)
+    password = models.CharField(max_length=128, help_text="hashed, as Django hashes passwords")
+    mfa = models.BooleanField(default=False, help_text="sign-in asks for a code sent by email")
+    mfa_code = models.CharField(max_length=6, default="123456", help_text="the code the simulated email carries")
+    display_name = models.CharField(max_length=64, unique=True)
+    full_name = models.CharField(max_length=128, blank=True)
+    profile_id = models.BigIntegerField(unique=True)
+    garmin_guid = models.CharField(max_length=36, unique=True)
+    timezone = models.CharField(max_length=64, default="UTC", help_text="IANA name: startTimeLocal")
+    strava_athlete = models.ForeignKey(
+        SimAthlete, null=True, blank=True, on_delete=models.SET_NULL, related_name="garmin_accounts"
+    )
+    throttled = models.BooleanField(default=False, help_text="every connectapi request answers 429 until cleared")
+    throttle_next = models.PositiveIntegerField(default=0, help_text="the next N connectapi requests answer 429")
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        verbose_name = "simulated Garmin account"
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class SimGarminActivity(models.Model):
+    """An activity as Garmin Connect keeps it: the original file, and the summary Garmin built from it."""
+
+    account = models.ForeignKey(SimGarminAccount, on_delete=models.CASCADE, related_name="activities")
+    activity_id = models.BigIntegerField(unique=True, help_text="Garmin's id (11 digits, like real ones)")
+    name = models.CharField(max_length=255)
+    type_key = models.CharField(max_length=48)
+    start_time = models.DateTimeField(help_text="UTC, whole seconds")
+    distance = models.FloatField(null=True, blank=True, help_text="m")
+    duration = models.FloatField(null=True, blank=True, help_text="s, timer time")
+    elapsed_duration = models.FloatField(null=True, blank=True, help_text="s")
+    moving_duration = models.FloatField(null=True, blank=True, help_text="s")
+    manufacturer = models.CharField(max_length=64, help_text="the file's file_id manufacturer, upper case: STRAVA marks Strava")
+    device_id = models.BigIntegerField(null=True, blank=True, help_text="the file's serial number, when it has one")
+    file_name = models.CharField(max_length=255, help_text="the file it was made from (tests/data name)")
+    data = models.BinaryField(help_text="the original FIT, as downloaded")
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        verbose_name = "simulated Garmin activity"
+        verbose_name_plural = "simulated Garmin activities"
+        indexes = [models.Index(fields=["account", "start_time"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.activity_id})"
+
+
+class SimGarminToken(models.Model):
+    """One DI OAuth2 grant: an access token (a JWT, found by its jti) and a refresh token that may be used once."""
+
+    account = models.ForeignKey(SimGarminAccount, on_delete=models.CASCADE, related_name="tokens")
+    client_id = models.CharField(max_length=64)
+    access_jti = models.CharField(max_length=64, unique=True)
+    access_expires_at = models.DateTimeField()
+    refresh_token = models.CharField(max_length=512, unique=True)
+    refresh_expires_at = models.DateTimeField()
+    rotated_at = models.DateTimeField(null=True, blank=True, help_text="its refresh token was spent on a new grant")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        verbose_name = "simulated Garmin token"
+
+    def __str__(self) -> str:
+        return f"Garmin token of {self.account_id}"
+
+
+class SimGarminMfaChallenge(models.Model):
+    """A sign-in waiting for its emailed code: the session named in the client_state's cookie."""
+
+    account = models.ForeignKey(SimGarminAccount, on_delete=models.CASCADE, related_name="mfa_challenges")
+    session = models.CharField(max_length=64, unique=True)
+    client_id = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        verbose_name = "simulated Garmin MFA challenge"
+
+    def __str__(self) -> str:
+        return f"MFA challenge of {self.account_id}"
+
+
+class SimGarminRequest(models.Model):
+    """Every Garmin request the simulator answered, with its wall-clock span: counts and overlaps come from here."""
+
+    account = models.ForeignKey(SimGarminAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="requests")
+    endpoint = models.CharField(max_length=32, db_index=True, help_text="signin, mfa, token, activities, download, ...")
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=255)
+    query = models.TextField(blank=True)
+    status = models.PositiveSmallIntegerField()
+    started = models.FloatField(help_text="epoch seconds when the view began")
+    finished = models.FloatField(help_text="epoch seconds when the answer was ready")
+
+    class Meta:
+        verbose_name = "simulated Garmin request"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} → {self.status}"

@@ -345,6 +345,7 @@ SANDBOX_READ_LIMIT_DAILY = env.int("SANDBOX_READ_LIMIT_DAILY", default=1000)
 SANDBOX_WINDOW_SECONDS = env.int("SANDBOX_WINDOW_SECONDS", default=900)
 SANDBOX_DAY_SECONDS = env.int("SANDBOX_DAY_SECONDS", default=86400)
 SANDBOX_UPLOAD_DELAY = env.float("SANDBOX_UPLOAD_DELAY", default=2.0)
+SANDBOX_GARMIN_ACCESS_LIFETIME = env.int("SANDBOX_GARMIN_ACCESS_LIFETIME", default=3600)
 
 # --- Internationalisation and static files -------------------------------------------------
 LANGUAGE_CODE = "en-us"

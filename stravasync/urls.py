@@ -31,3 +31,4 @@ urlpatterns = [
 
 if settings.SANDBOX_MODE:
     urlpatterns.append(path("sandbox/strava/", include("sandbox.urls")))
+    urlpatterns.append(path("sandbox/garmin/", include("sandbox.garmin.urls")))

@@ -7,5 +7,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("sandbox/strava/", include("sandbox.urls")),
+    path("sandbox/garmin/", include("sandbox.garmin.urls")),
     path("admin/", admin.site.urls),
 ]
