@@ -19,7 +19,7 @@ from .transport import SimulatorAdapter
 
 def garmin_api(tokens: str) -> Garmin:
     """A client holding `tokens` (garminconnect's dumps() JSON); no request is made here."""
-    api = Garmin()
+    api = Garmin(retry_attempts=0)  # retries are the pacer's and the next check's business, not a sleep here
     api.client.loads(tokens)
     base = settings.GARMIN_SANDBOX_URL
     inner = SimulatorAdapter(base) if base else None

@@ -67,7 +67,7 @@ def signin_start(*, email: str, password: str) -> SignInStep:
     """Sign in with the email and password; the tokens, or the state an MFA code finishes."""
     if settings.GARMIN_SANDBOX_URL:
         return _step_from(_sandbox_post("signin", {"email": email, "password": password}))
-    api = Garmin(email, password, return_on_mfa=True)
+    api = Garmin(email, password, return_on_mfa=True, retry_attempts=0)
     try:
         status, state = _paced(api.login)
     except (GarminConnectAuthenticationError, GarminConnectConnectionError) as exc:
@@ -84,7 +84,7 @@ def signin_finish(*, mfa_state: dict[str, Any], code: str) -> str:
         if not step.tokens:
             raise SignInRefused("Garmin did not accept that code.")
         return step.tokens
-    api = Garmin(return_on_mfa=True)
+    api = Garmin(return_on_mfa=True, retry_attempts=0)
     try:
         _paced(lambda: api.resume_login(mfa_state, code))
     except (GarminConnectAuthenticationError, GarminConnectConnectionError) as exc:
