@@ -125,35 +125,34 @@ def test_a_deauthorization_purges_tokens_rows_and_files_within_one_tick_and_its_
 
 
 def test_update_and_delete_events_change_the_warehouse_without_a_call(sim_connected_athlete, subscribed, settings):
-    # Only the events' step: this update is sent by hand, so a pull would bring Strava's old title back.
+    # Only the events' step: what the warehouse holds comes from the events alone.
     settings.DISPATCH_STEPS = ["webhooks.services.webhook_events_dispatch"]
-    from sandbox.services import sim_activities_seed
+    from sandbox.models import SimActivity, SimAthlete
+    from sandbox.services import ActivityChanges, sim_activities_seed, sim_activity_update
     from sandbox.services.uploads import sim_activity_delete
-    from sandbox.webhooks import deliveries_wait, event_send
+    from sandbox.webhooks import deliveries_wait
     from stravasync.strava.dispatch import dispatch_tick
-    from warehouse.models import Activity
-    from warehouse.services import activities_pull
+    from warehouse.models import Activity, Rollup
 
     athlete = sim_connected_athlete(firstname="Editor")
-    from sandbox.models import SimAthlete
-
-    sim_activities_seed(SimAthlete.objects.get(pk=athlete.strava_id), 2)
-    activities_pull(athlete_id=athlete.pk, pull_now=True)
-    first, second = Activity.objects.filter(athlete=athlete).order_by("strava_id")[:2]
+    seeded = sim_activities_seed(SimAthlete.objects.get(pk=athlete.strava_id), 2)
+    assert deliveries_wait()
+    dispatch_tick()  # the two create events: a detail call each
+    first, second = (Activity.objects.get(strava_id=a.pk) for a in sorted(seeded, key=lambda a: a.pk))
+    new_sport = "TrailRun" if first.sport_type != "TrailRun" else "Walk"
     reads = _reads(athlete.strava_id)
 
-    from django.conf import settings
-    from django.db import transaction
-
-    with transaction.atomic():
-        event_send(client_id=settings.STRAVA_CLIENT_ID, object_type="activity", object_id=first.strava_id,
-                   aspect_type="update", owner_id=athlete.strava_id,
-                   updates={"title": "Renamed", "type": "Run", "private": "true"})
+    sim_activity_update(activity=SimActivity.objects.get(pk=first.strava_id),
+                        changes=ActivityChanges(name="Renamed", sport_type=new_sport, private=not first.private))
     sim_activity_delete(activity_id=second.strava_id)
-    deliveries_wait()
+    assert deliveries_wait()
     dispatch_tick()
 
+    was_private = first.private
     first.refresh_from_db()
-    assert (first.name, first.sport_type, first.private) == ("Renamed", "Run", True)
+    assert (first.name, first.sport_type, first.private) == ("Renamed", new_sport, not was_private)
     assert not Activity.objects.filter(pk=second.pk).exists()
+    # The week's totals moved to the new sport type with it.
+    week = Rollup.objects.filter(athlete=athlete, period="week", start__lte=first.start_day).order_by("-start")
+    assert week.filter(sport_type=new_sport).exists()
     assert _reads(athlete.strava_id) == reads
