@@ -4,25 +4,14 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.storage import default_storage
-from django.core.management import call_command
+
+from tests.webhooks.conftest import strava_calls
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def subscribed(strava_sim, settings):
-    settings.STRAVA_WEBHOOK_VERIFY_TOKEN = "our-token"
-    settings.SANDBOX_UPLOAD_DELAY = 0
-    call_command("strava_webhook", "subscribe")
-    from webhooks.selectors import subscription_live
-
-    assert subscription_live()
-
-
 def _reads(strava_id: int) -> int:
-    from sandbox.models import SimRequestLog
-
-    return SimRequestLog.objects.filter(athlete_id=strava_id, method="GET", path__startswith="/api/v3/").count()
+    return len(strava_calls(strava_id))
 
 
 def _files(storage) -> int:
