@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.storage import default_storage
 
-from tests.webhooks.conftest import strava_calls
+from tests.webhooks.conftest import request_log_mark, strava_calls
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -29,9 +29,12 @@ def _files(storage) -> int:
 def test_an_uploaded_file_arrives_with_details_and_efforts_after_one_read_and_settles_with_no_confirmer_call(
     sim_connected_athlete, subscribed, settings
 ):
-    # The tick without the new athlete's first history pull, which would be a read of its own.
-    settings.DISPATCH_STEPS = [s for s in settings.DISPATCH_STEPS if "pulls_dispatch" not in s]
+    # The tick without the new athlete's first history pull, which would be a read of its own, and without the
+    # segments' backfill, whose segment details are reads at its own priority; the confirmer stays in.
+    settings.DISPATCH_STEPS = [s for s in settings.DISPATCH_STEPS if "pulls_dispatch" not in s and "segments" not in s]
+    from activityfiles.summary import read_activity
     from sandbox import services as sim
+    from sandbox.models import SimSegment
     from sandbox.webhooks import deliveries_wait
     from segments.models import SegmentEffort
     from stravasync.strava.dispatch import dispatch_tick
@@ -41,13 +44,19 @@ def test_an_uploaded_file_arrives_with_details_and_efforts_after_one_read_and_se
     from warehouse.models import Activity
     from webhooks.models import WebhookEvent
 
+    # A segment on the file's route, so that Strava's activity has an effort to bring.
+    route = [p for p in read_activity(ACTIVITY_FIT.read_bytes()).points if p.lat is not None]
+    begin, end = route[2000], route[2400]
+    SimSegment.objects.create(name="Riverside sprint", activity_type="Ride", distance=1000.0, average_grade=0.0,
+                              maximum_grade=1.0, elevation_high=20.0, elevation_low=10.0, start_lat=begin.lat,
+                              start_lng=begin.lng, end_lat=end.lat, end_lng=end.lng)
     athlete = sim_connected_athlete(firstname="Hook")
     batch = services.batch_create(athlete=athlete, source="web")
     with open(ACTIVITY_FIT, "rb") as stream:
         (upload,) = services.upload_ingest(batch=batch, name=ACTIVITY_FIT.name, stream=stream)
     services.uploads_dispatch(inline=True)
     assert Upload.objects.get(pk=upload.pk).status == "processing"
-    reads_before = _reads(athlete.strava_id)
+    mark = request_log_mark()
 
     sim.uploads_process_due(athlete_id=athlete.strava_id)  # Strava finishes the file: the create event goes out
     deliveries_wait()
@@ -58,8 +67,11 @@ def test_an_uploaded_file_arrives_with_details_and_efforts_after_one_read_and_se
     activity = Activity.objects.get(athlete=athlete)
     assert (upload.status, upload.activity_id) == ("done", activity.strava_id)
     assert activity.detail_fetched_at is not None
-    assert SegmentEffort.objects.filter(activity=activity).exists() == bool(activity.detail.get("segment_efforts"))
-    assert _reads(athlete.strava_id) - reads_before == 1  # the detail call; no upload status, no listing
+    efforts = SegmentEffort.objects.filter(activity=activity)
+    assert efforts.count() == len(activity.detail["segment_efforts"]) >= 1
+    # One read: the detail call. No upload status (the confirmer's), no listing.
+    assert strava_calls(athlete.strava_id, since=mark) == [
+        (f"/api/v3/activities/{activity.strava_id}", "include_all_efforts=true")]
     event.refresh_from_db()
     assert event.processed_at is not None and "upload settled" in event.result
 
