@@ -33,7 +33,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(SimConfig)
 class SimConfigAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "error_rate", "slow_rate", "slow_seconds", "drop_rate", "inactive", "fail_uploads"]
+    list_display = ["__str__", "error_rate", "slow_rate", "slow_seconds", "drop_rate", "inactive", "fail_uploads", "webhooks_down"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return not SimConfig.objects.exists()

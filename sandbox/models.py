@@ -322,6 +322,9 @@ class SimConfig(models.Model):
     drop_rate = models.FloatField(default=0.0, help_text="share of api/v3 requests whose connection is dropped")
     inactive = models.BooleanField(default=False, help_text="the application's API subscription lapsed: 403")
     fail_uploads = models.BooleanField(default=False, help_text="every processed upload ends in error")
+    webhooks_down = models.BooleanField(
+        default=False, help_text="push events are lost, as when Strava's push service or the callback is down"
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

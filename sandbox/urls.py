@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/v3/athlete", views.athlete, name="athlete"),
     path("api/v3/athlete/activities", views.athlete_activities, name="athlete-activities"),
     path("api/v3/athletes/<int:athlete_id>/stats", views.athlete_stats, name="athlete-stats"),
+    path("api/v3/activities", views.activities, name="activities"),
     path("api/v3/activities/<int:activity_id>", views.activity, name="activity"),
     path("api/v3/activities/<int:activity_id>/streams", views.activity_streams, name="activity-streams"),
     path("api/v3/uploads", views.uploads, name="uploads"),

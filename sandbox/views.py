@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import math
 import re
+from datetime import datetime
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
@@ -225,19 +228,91 @@ def athlete_stats(request: HttpRequest, token: SimToken, athlete_id: int) -> Htt
     return JsonResponse(stats.athlete_stats(athlete=token.athlete))
 
 
-@api_view()
+@api_view(writes=("PUT",))
 def activity(request: HttpRequest, token: SimToken, activity_id: int) -> HttpResponse:
-    _methods(request, "GET")
-    _require(token, selectors.ACTIVITY_READ_SCOPES, "activity:read_permission")
+    """GET: the detailed activity. PUT: Strava's UpdatableActivity (activity:write), answered with the activity."""
+    _methods(request, "GET", "PUT")
+    if request.method == "PUT":
+        _require(token, {"activity:write"}, "activity:write_permission")
+    else:
+        _require(token, selectors.ACTIVITY_READ_SCOPES, "activity:read_permission")
     found = selectors.activity_get(
         activity_id=activity_id, athlete_id=token.athlete_id, include_private="activity:read_all" in token.scopes
     )
     if found is None:
         raise not_found("Activity")
+    if request.method == "PUT":
+        body = _body(request)
+        services.sim_activity_update(activity=found, changes=services.ActivityChanges(
+            name=_text(body, "name"), sport_type=_text(body, "sport_type"), type=_text(body, "type"),
+            description=_text(body, "description"), gear_id=_text(body, "gear_id"),
+            commute=_flag(body, "commute"), trainer=_flag(body, "trainer"), hide_from_home=_flag(body, "hide_from_home"),
+        ))
     include_all = request.GET.get("include_all_efforts", "").lower() in _TRUE
     efforts = selectors.activity_efforts(activity=found, include_all=include_all)
     prs = selectors.segment_prs(athlete_id=token.athlete_id, segment_ids=[e.segment_id for e in efforts])
     return JsonResponse(serializers.activity_detailed(found, efforts=efforts, prs=prs))
+
+
+@api_view(writes=("POST",))
+def activities(request: HttpRequest, token: SimToken) -> HttpResponse:
+    """POST: a manual activity (createActivity): name, sport_type (or type), start_date_local, elapsed_time required."""
+    _methods(request, "POST")
+    _require(token, {"activity:write"}, "activity:write_permission")
+    body = _body(request)
+    missing = [f for f in ("name", "start_date_local", "elapsed_time") if not _text(body, f)]
+    if not (_text(body, "sport_type") or _text(body, "type")):
+        missing.insert(1, "sport_type")
+    if missing:
+        raise bad_request("Activity", missing[0], "missing")
+    elapsed = _text(body, "elapsed_time") or ""
+    if not _INTEGER.fullmatch(elapsed):
+        raise bad_request("Activity", "elapsed_time")
+    try:
+        start = datetime.fromisoformat(_text(body, "start_date_local") or "")
+    except ValueError:
+        raise bad_request("Activity", "start_date_local") from None
+    try:
+        distance = float(_text(body, "distance") or 0)
+    except ValueError:
+        distance = math.nan
+    if not math.isfinite(distance):
+        raise bad_request("Activity", "distance")
+    created = services.sim_activity_create(
+        athlete=token.athlete, name=_text(body, "name") or "", sport_type=_text(body, "sport_type") or _text(body, "type") or "",
+        start_date_local=start, elapsed_time=int(elapsed), description=_text(body, "description") or "",
+        distance=distance, trainer=bool(_flag(body, "trainer")), commute=bool(_flag(body, "commute")),
+    )
+    return JsonResponse(serializers.activity_detailed(created, efforts=[], prs={}), status=201)
+
+
+def _body(request: HttpRequest) -> dict[str, object]:
+    """A write's parameters: a JSON object, or form fields (as stravalib sends them), or the query string."""
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body or b"{}")
+        except ValueError:
+            raise bad_request("Activity", "body") from None
+        if not isinstance(data, dict):
+            raise bad_request("Activity", "body")
+        return data
+    form = request.POST if request.method == "POST" else QueryDict(request.body)
+    return {**request.GET.dict(), **form.dict()}
+
+
+def _text(body: dict[str, object], name: str) -> str | None:
+    value = body.get(name)
+    return None if value is None else str(value)
+
+
+def _flag(body: dict[str, object], name: str) -> bool | None:
+    value = body.get(name)
+    if value is None or isinstance(value, bool):
+        return value
+    flag = _bool(str(value))
+    if flag is None:
+        raise bad_request("Activity", name)
+    return flag
 
 
 def _form(request: HttpRequest, name: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import queue
 import secrets
 import threading
 import time
@@ -10,7 +11,7 @@ import time
 import requests
 from django.db import transaction
 
-from sandbox.models import SimPushSubscription
+from sandbox.models import SimActivity, SimConfig, SimPushSubscription, SimToken
 
 log = logging.getLogger(__name__)
 
@@ -18,8 +19,14 @@ log = logging.getLogger(__name__)
 CALLBACK_TIMEOUT = 2.0
 ATTEMPTS = 3
 
-_deliveries: list[threading.Thread] = []
-_deliveries_lock = threading.Lock()
+# Deliveries run on a few threads of their own: seeding a connected athlete's history sends an event per
+# activity, and a thread each would swamp the callback (Strava, too, delivers from a bounded pool).
+WORKERS = 8
+
+_outbox: queue.SimpleQueue[tuple[str, dict[str, object]]] = queue.SimpleQueue()
+_workers: list[threading.Thread] = []
+_pending = 0  # queued or being delivered
+_state = threading.Condition()
 
 
 def handshake(*, callback_url: str, verify_token: str) -> bool:
@@ -40,15 +47,34 @@ def _deliver(url: str, payload: dict[str, object]) -> None:
                 return
         except requests.RequestException as exc:
             log.info("sandbox webhook to %s failed: %s", url, exc)
-        time.sleep(0.2 * (attempt + 1))
+        if attempt + 1 < ATTEMPTS:
+            time.sleep(0.2 * (attempt + 1))
+
+
+def _work() -> None:
+    global _pending
+    while True:
+        url, payload = _outbox.get()
+        try:
+            _deliver(url, payload)
+        except Exception:  # a delivery must never kill its worker
+            log.exception("sandbox webhook delivery to %s raised", url)
+        finally:
+            with _state:
+                _pending -= 1
+                _state.notify_all()
 
 
 def _start(url: str, payload: dict[str, object]) -> None:
-    thread = threading.Thread(target=_deliver, args=(url, payload), daemon=True, name="sandbox-webhook")
-    with _deliveries_lock:
-        _deliveries[:] = [t for t in _deliveries if t.is_alive()]
-        _deliveries.append(thread)
-    thread.start()
+    global _pending
+    with _state:
+        _pending += 1
+        _workers[:] = [t for t in _workers if t.is_alive()]
+        if len(_workers) < min(WORKERS, _pending):
+            worker = threading.Thread(target=_work, daemon=True, name="sandbox-webhook")
+            _workers.append(worker)
+            worker.start()
+    _outbox.put((url, payload))
 
 
 def event_send(
@@ -57,6 +83,9 @@ def event_send(
     """POST an event to the application's subscription, if any, once the current transaction commits."""
     subscription = SimPushSubscription.objects.filter(client_id=client_id).first()
     if subscription is None:
+        return
+    if SimConfig.load().webhooks_down:
+        log.info("sandbox webhooks are down: %s %s %s lost", object_type, object_id, aspect_type)
         return
     payload = {
         "aspect_type": aspect_type,
@@ -72,10 +101,38 @@ def event_send(
     transaction.on_commit(lambda: _start(url, payload))
 
 
-def deliveries_wait(timeout: float = 10.0) -> None:
-    """Wait for events still being delivered (tests, and commands that exit)."""
+def activity_event_send(*, activity: SimActivity, aspect_type: str, updates: dict[str, str] | None = None) -> int:
+    """An activity's event to every application the athlete has authorized; returns how many were sent.
+
+    Privacy changes reach only grants that may read private activities (Strava's rule); an update left
+    with nothing a grant may see is not sent to it.
+    """
+    grants = SimToken.objects.filter(athlete_id=activity.athlete_id, revoked_at__isnull=True).values_list(
+        "client_id", "scope"
+    )
+    scopes: dict[str, set[str]] = {}
+    for client_id, scope in grants:
+        scopes.setdefault(client_id, set()).update(s for s in scope.split(",") if s)
+    sent = 0
+    for client_id, granted in sorted(scopes.items()):
+        visible = dict(updates or {})
+        if "activity:read_all" not in granted:
+            visible.pop("private", None)
+        if aspect_type == "update" and not visible:
+            continue
+        event_send(client_id=client_id, object_type="activity", object_id=activity.pk, aspect_type=aspect_type,
+                   owner_id=activity.athlete_id, updates=visible)
+        sent += 1
+    return sent
+
+
+def deliveries_wait(timeout: float = 10.0) -> bool:
+    """Wait for the events still queued or being delivered (tests, and commands that exit); False on timeout."""
     deadline = time.monotonic() + timeout
-    with _deliveries_lock:
-        pending = list(_deliveries)
-    for thread in pending:
-        thread.join(max(0.0, deadline - time.monotonic()))
+    with _state:
+        while _pending:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            _state.wait(left)
+    return True

@@ -131,11 +131,11 @@ def webhook_event_apply(*, event: WebhookEvent) -> str:
             rollups_refresh(athlete_id=athlete_id, days=days)
         return "activity deleted" if deleted else "activity was not in the warehouse"
     if event.aspect_type == E.AspectType.UPDATE:
-        return _activity_update(activities, event.updates)
+        return _activity_update(athlete_id, activities, event.updates)
     return "nothing to do"
 
 
-def _activity_update(activities: Any, updates: dict[str, Any]) -> str:
+def _activity_update(athlete_id: int, activities: Any, updates: dict[str, Any]) -> str:
     fields: dict[str, Any] = {}
     if "title" in updates:
         fields["name"] = str(updates["title"])[:255]
@@ -145,7 +145,11 @@ def _activity_update(activities: Any, updates: dict[str, Any]) -> str:
         fields["private"] = str(updates["private"]).lower() == "true"
     if not fields:
         return "activity update: no field we keep"
-    changed = activities.update(**fields, updated_at=timezone.now())
+    with transaction.atomic():
+        changed = activities.update(**fields, updated_at=timezone.now())
+        if changed and "sport_type" in fields:
+            # The weekly and monthly totals are kept per sport type: the activity moved between them.
+            rollups_refresh(athlete_id=athlete_id, days=set(activities.values_list("start_day", flat=True)))
     return f"activity updated ({', '.join(sorted(fields))})" if changed else "activity was not in the warehouse"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sandbox.services.activities import ActivityChanges, sim_activity_create, sim_activity_update
 from sandbox.services.oauth import CODE_LIFETIME, auth_code_issue, client_check, token_exchange, token_refresh, tokens_revoke
 from sandbox.services.seeding import SeedResult, sim_activities_seed, sim_athlete_create, sim_seed, sim_segments_seed
 from sandbox.services.subscriptions import push_subscription_create, push_subscription_delete
@@ -19,6 +20,7 @@ from sandbox.services.uploads import (
 )
 
 __all__ = [
+    "ActivityChanges",
     "CODE_LIFETIME",
     "DATA_TYPES",
     "ERROR_EMPTY",
@@ -31,8 +33,10 @@ __all__ = [
     "push_subscription_create",
     "push_subscription_delete",
     "sim_activities_seed",
+    "sim_activity_create",
     "sim_activity_delete",
     "sim_activity_streams_store",
+    "sim_activity_update",
     "sim_athlete_create",
     "sim_config_reset",
     "sim_config_update",

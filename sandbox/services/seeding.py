@@ -12,12 +12,13 @@ from django.db import connections, router, transaction
 from django.db.models import Field, Model
 from django.utils import timezone
 
-from sandbox import fakes
+from sandbox import fakes, webhooks
 from sandbox.models import (
     SimActivity,
     SimAthlete,
     SimSegment,
     SimSegmentEffort,
+    SimToken,
 )
 
 
@@ -67,7 +68,10 @@ def sim_activities_seed(
     years: float = 3.0,
     now: datetime | None = None,
 ) -> list[SimActivity]:
-    """`count` activities over the past `years`, with efforts on the segments near the athlete."""
+    """`count` activities over the past `years`, with efforts on the segments near the athlete.
+
+    The applications the athlete has authorized get a create event for each (if subscribed).
+    """
     rng = rng or random.Random()
     now = (now or timezone.now()).replace(microsecond=0)  # Strava's one-second resolution
     if segments is None:
@@ -90,6 +94,10 @@ def sim_activities_seed(
         for effort in efforts:
             effort.activity_id = effort.activity.pk
         _bulk_insert(SimSegmentEffort, efforts)
+        # An athlete who has authorized an application: Strava tells it of each new activity.
+        if SimToken.objects.filter(athlete=athlete, revoked_at__isnull=True).exists():
+            for activity in activities:
+                webhooks.activity_event_send(activity=activity, aspect_type="create")
     return activities
 
 

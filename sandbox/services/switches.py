@@ -18,6 +18,7 @@ def sim_config_update(
     drop_rate: float | None = None,
     inactive: bool | None = None,
     fail_uploads: bool | None = None,
+    webhooks_down: bool | None = None,
 ) -> SimConfig:
     config = SimConfig.load()
     changes = {
@@ -27,6 +28,7 @@ def sim_config_update(
         "drop_rate": drop_rate,
         "inactive": inactive,
         "fail_uploads": fail_uploads,
+        "webhooks_down": webhooks_down,
     }
     for field, value in changes.items():
         if value is not None:

@@ -24,7 +24,10 @@ def _switch(value: str) -> bool:
 
 
 class Command(BaseCommand):
-    help = "Inject faults into the Strava simulator (5xx, slow answers, dropped connections, Inactive, failing uploads)."
+    help = (
+        "Inject faults into the Strava simulator (5xx, slow answers, dropped connections, Inactive, failing uploads, "
+        "lost push events)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--error-rate", type=_rate, help="share of api/v3 requests answered 500/502/503 (0–1)")
@@ -33,6 +36,7 @@ class Command(BaseCommand):
         parser.add_argument("--drop-rate", type=_rate, help="share of api/v3 requests whose connection is dropped")
         parser.add_argument("--inactive", type=_switch, metavar="on|off", help="answer every api/v3 call 403 Inactive")
         parser.add_argument("--fail-uploads", type=_switch, metavar="on|off", help="every processed upload fails")
+        parser.add_argument("--webhooks-down", type=_switch, metavar="on|off", help="push events are lost (never delivered)")
         parser.add_argument("--reset", action="store_true", help="back to no faults (applied before other options)")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -47,6 +51,7 @@ class Command(BaseCommand):
             drop_rate=options["drop_rate"],
             inactive=options["inactive"],
             fail_uploads=options["fail_uploads"],
+            webhooks_down=options["webhooks_down"],
         )
         self.show(config)
 
@@ -57,3 +62,4 @@ class Command(BaseCommand):
         self.stdout.write(f"  drop rate     {config.drop_rate:g}   (connection closed without an answer)")
         self.stdout.write(f"  inactive      {'on' if config.inactive else 'off'}   (403 Forbidden, code Inactive)")
         self.stdout.write(f"  fail uploads  {'on' if config.fail_uploads else 'off'}")
+        self.stdout.write(f"  webhooks down {'on' if config.webhooks_down else 'off'}   (push events lost)")
