@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sandbox', '0004_activity_streams'),
+        ('sandbox', '0005_garmin_connect'),
     ]
 
     operations = [
