@@ -6,7 +6,8 @@ simulator's stand-in sign-in over HTTP instead; everything around them (the MFA 
 the tokens, the error mapping) is the same code in both modes.
 
 The password lives in memory for the length of one call: it is never stored, logged, put in the
-session or shown in an error. What survives between the two MFA steps is the library's
+session or shown in an error (the views are `secret_request`: their error reports show no
+variables). What survives between the two MFA steps is the library's
 `client_state` (session cookies: as sensitive as a password), which the caller keeps encrypted.
 """
 
@@ -52,7 +53,8 @@ def _sandbox_post(path: str, payload: dict[str, Any]) -> dict[str, Any]:
     if response.status_code == 429:
         raise SignInRefused("Garmin is refusing sign-ins from this server for now (too many requests); try later.")
     if response.status_code in (400, 401, 403):
-        raise SignInRefused("Garmin did not accept that email, password or code.")
+        raise SignInRefused("Garmin did not accept that code." if path == "mfa"
+                            else "Garmin did not accept that email and password.")
     response.raise_for_status()
     return response.json()
 

@@ -12,12 +12,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
 from accounts.crypto import cipher
 from accounts.models import Athlete
 from accounts.selectors import athlete_for_user
+from stravasync.logfilters import secret_request
 
 from . import selectors, services
 from .forms import GarminBackfillForm, GarminMfaForm, GarminSignInForm
@@ -47,8 +47,7 @@ def garmin_page(request: HttpRequest) -> HttpResponse:
     return render(request, "garmin/garmin.html", context)
 
 
-@sensitive_post_parameters("password")
-@sensitive_variables("password")
+@secret_request
 @login_required
 @require_POST
 def connect(request: HttpRequest) -> HttpResponse:
@@ -75,7 +74,7 @@ def connect(request: HttpRequest) -> HttpResponse:
     return redirect("garmin:page")
 
 
-@sensitive_post_parameters("code")
+@secret_request
 @login_required
 def mfa(request: HttpRequest) -> HttpResponse:
     athlete = _athlete(request)

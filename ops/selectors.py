@@ -8,13 +8,14 @@ from datetime import datetime
 from django.db.models import QuerySet
 
 from accounts.models import Athlete
+from garmin.selectors import garmin_status
 from segments.selectors import segments_without_details
 from stravasync.strava import quota
 from stravasync.strava.quota import Kind, Priority
 from uploads.models import Upload
 from warehouse.models import Activity, SyncState
 
-from .waits import INACTIVE, RECONNECT, finish_estimate, quota_wait
+from .waits import GARMIN_SIGNIN, INACTIVE, RECONNECT, clock, finish_estimate, quota_wait
 
 S = Upload.Status
 UPLOADS_IN_PROGRESS = (S.RECEIVED, S.QUEUED, S.UPLOADING, S.PROCESSING)
@@ -71,6 +72,9 @@ def dashboard_status(*, athlete: Athlete) -> DashboardStatus:
         reasons.append(RECONNECT)
     if snapshot["state"].inactive_since is not None:
         reasons.append(INACTIVE)
+    garmin = garmin_status(athlete=athlete)
+    if garmin.get("needs_signin"):
+        reasons.append(GARMIN_SIGNIN)
 
     uploads = Upload.objects.filter(athlete=athlete)
     in_progress = uploads.filter(status__in=UPLOADS_IN_PROGRESS).count()
@@ -102,6 +106,15 @@ def dashboard_status(*, athlete: Athlete) -> DashboardStatus:
     stages.append(_stage(snapshot, key="segments", label="Segments to fetch", count=my_segments,
                          calls=all_segments if my_segments else 0, priority=Priority.BACKFILL, kind=Kind.READ,
                          blocked=blocked))
+    if garmin["connected"]:
+        # Garmin downloads take no Strava permit: their wait is Garmin's pace, not the quota.
+        stages.append(Stage(
+            key="garmin", label="Garmin activities to bring over", count=garmin["backlog"],
+            detail=f"{garmin['backlog']} waiting, {garmin['failed']} failed" if garmin["failed"] else "",
+            wait=GARMIN_SIGNIN if garmin.get("needs_signin") else (
+                f"Garmin asked us to slow down; resumes at {clock(garmin['backoff_until'])}"
+                if garmin["backoff_until"] and garmin["backlog"] else None),
+        ))
     return DashboardStatus(
         stages=stages, failed_uploads=list(failed[:20]), failed_total=failed.count(), reasons=reasons,
         activities=Activity.objects.filter(athlete=athlete).count(),

@@ -9,6 +9,7 @@ from stravasync.strava.quota import Kind, Priority
 
 INACTIVE = "Strava says this application is inactive; calls resume by themselves when Strava does"
 RECONNECT = "reconnect Strava to continue"
+GARMIN_SIGNIN = "Garmin needs you to sign in again (on the Garmin page)"
 
 
 def clock(moment: datetime) -> str:

@@ -347,6 +347,9 @@ SANDBOX_DAY_SECONDS = env.int("SANDBOX_DAY_SECONDS", default=86400)
 SANDBOX_UPLOAD_DELAY = env.float("SANDBOX_UPLOAD_DELAY", default=2.0)
 SANDBOX_GARMIN_ACCESS_LIFETIME = env.int("SANDBOX_GARMIN_ACCESS_LIFETIME", default=3600)
 
+# Error reports of requests that carry a password (the Garmin sign-in) show no variables at all.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "stravasync.logfilters.SecretRequestsReportFilter"
+
 # --- Internationalisation and static files -------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
