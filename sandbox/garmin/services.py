@@ -6,6 +6,7 @@ refused request answers is a GarminRefusal carrying Garmin's status and JSON bod
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import uuid
 from collections.abc import Sequence
@@ -22,7 +23,15 @@ from django.utils.timezone import now
 
 from activityfiles import read_activity
 from sandbox.garmin import activity_types, fitfile, jwt
-from sandbox.models import SimAthlete, SimGarminAccount, SimGarminActivity, SimGarminMfaChallenge, SimGarminRequest, SimGarminToken
+from sandbox.models import (
+    SimAthlete,
+    SimGarminAccount,
+    SimGarminActivity,
+    SimGarminMfaChallenge,
+    SimGarminRequest,
+    SimGarminToken,
+    SimUpload,
+)
 
 # The DI client id the Android app signs in as today; the library tries it first, and reads it back from the token.
 DI_CLIENT_ID = "GARMIN_CONNECT_MOBILE_ANDROID_DI_2025Q2"
@@ -318,3 +327,25 @@ def garmin_request_log(
 
 def garmin_request_log_clear() -> None:
     SimGarminRequest.objects.all().delete()
+
+
+def garmin_demo_seed(*, strava_athlete: SimAthlete, files: Sequence[Path], email: str, password: str,
+                     count: int = 20, on_strava: int = 12) -> SimGarminAccount:
+    """The demo's Garmin account: `count` activities, one a day up to yesterday, the oldest `on_strava`
+    of them already on the athlete's Strava (the same recordings, as Garmin's own auto-sync would have
+    sent them), and the newest one recorded by Strava's app (Garmin must not send it back)."""
+    from sandbox.services.uploads import uploads_process_due
+
+    account = garmin_account_create(email=email, password=password, strava_athlete=strava_athlete)
+    activities = garmin_activities_spread(account=account, files=files, count=count,
+                                          last_day=now().date() - timedelta(days=1), from_strava=[count - 1])
+    moment = now()
+    for activity in activities[:on_strava]:
+        data = bytes(activity.data)
+        SimUpload.objects.create(
+            athlete=strava_athlete, client_id="garmin-connect", filename=f"{activity.activity_id}.fit", data_type="fit",
+            sha256=hashlib.sha256(data).hexdigest(), size=len(data), data=data,
+            external_id=f"garmin_push_{activity.activity_id}", created_at=moment, process_after=moment,
+        )
+    uploads_process_due(athlete_id=strava_athlete.pk, now=moment)
+    return account

@@ -107,6 +107,10 @@ def test_a_revoked_session_asks_the_athlete_to_sign_in_and_never_retries_a_login
     assert SimGarminRequest.objects.filter(path__contains="sso").count() == sign_ins  # no login retried
     assert services.garmin_checks_dispatch(inline=True) == 0  # and no more checks until the athlete signs in
     assert services.garmin_check(athlete_id=athlete.pk).skipped == "Garmin needs you to sign in again"
+    from ops.selectors import dashboard_status
+    from ops.waits import GARMIN_SIGNIN
+
+    assert GARMIN_SIGNIN in dashboard_status(athlete=athlete).reasons
 
 
 def test_a_429_backs_off_every_check_then_they_resume(garmin_account, garmin_connected, settings):
@@ -176,3 +180,28 @@ def test_garmin_requests_of_two_athletes_checked_at_once_never_overlap(garmin_ac
         thread.join(timeout=120)
     assert not errors
     assert sim_selectors.garmin_max_concurrency() == 1
+
+
+def test_the_demo_account_twelve_on_strava_found_by_the_pulled_warehouse_one_from_strava_seven_sent(
+        garmin_sim, sim_connected_athlete):
+    """The demo's chain end to end: Strava's simulator built its 12 activities from the same recordings,
+    our pull brought them into the warehouse, and the check recognises each by start and sport."""
+    from sandbox.garmin.services import garmin_demo_seed
+    from sandbox.services import sim_athlete_create
+    from warehouse.services.pull import activities_pull
+
+    from .conftest import PASSWORD, RIDE, RUN, SWIM
+
+    sim_athlete = sim_athlete_create(firstname="Demo", lastname="Rider")
+    garmin_demo_seed(strava_athlete=sim_athlete, files=[RIDE, RUN, SWIM], email="demo@example.com", password=PASSWORD)
+    athlete = sim_connected_athlete(sim_athlete=sim_athlete)
+    activities_pull(athlete_id=athlete.pk)
+    assert Activity.objects.filter(athlete=athlete).count() == 12
+    from garmin.services import garmin_connect
+    from garmin.signin import signin_start
+
+    garmin_connect(athlete=athlete, tokens=signin_start(email="demo@example.com", password=PASSWORD).tokens)
+
+    result = services.garmin_check(athlete_id=athlete.pk, since=SINCE)
+
+    assert (result.listed, result.on_strava, result.from_strava, result.downloaded) == (20, 12, 1, 7)

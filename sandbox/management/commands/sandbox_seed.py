@@ -11,6 +11,8 @@ from sandbox import services
 from sandbox.models import SimAthlete
 
 # `--demo`: what `make run` seeds on a fresh machine, once.
+# The first demo athlete's simulated Garmin Connect account (shown on the simulator's sign-in page too).
+DEMO_GARMIN_EMAIL, DEMO_GARMIN_PASSWORD = "demo1@garmin.example", "garmin"
 DEMO = {"athletes": 3, "activities": 400, "segments": 300, "seed": 2024, "username_prefix": "demo"}
 
 
@@ -41,9 +43,23 @@ class Command(BaseCommand):
         )
         for athlete in result.athletes:
             self.stdout.write(f"  athlete {athlete.pk}: {athlete.firstname} {athlete.lastname} ({athlete.username})")
+        if options["demo"] and result.athletes:
+            self._demo_garmin(result.athletes[0])
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {len(result.athletes)} athletes, {result.activities} activities, "
                 f"{result.segments_created} new segments in {time.monotonic() - started:.1f} s."
             )
         )
+
+    def _demo_garmin(self, athlete: SimAthlete) -> None:
+        """The first demo athlete also has a Garmin Connect account: 20 real recordings, 12 of them already on Strava."""
+        from sandbox.garmin.services import garmin_demo_seed
+        from sandbox.management.commands.sandbox_garmin import DATA_DIR, DEMO_FILES
+
+        files = [DATA_DIR / name for name in DEMO_FILES if (DATA_DIR / name).exists()]
+        if not files:
+            return
+        garmin_demo_seed(strava_athlete=athlete, files=files, email=DEMO_GARMIN_EMAIL, password=DEMO_GARMIN_PASSWORD)
+        self.stdout.write(f"  Garmin Connect for {athlete.username}: sign in as {DEMO_GARMIN_EMAIL} / "
+                          f"{DEMO_GARMIN_PASSWORD} (20 activities, 12 already on Strava)")
