@@ -95,18 +95,21 @@ class CheckResult:
     skipped: str = ""
 
 
-def _lease_take(connection_id: int, now: datetime) -> bool:
+def _lease_take(connection_id: int, now: datetime) -> datetime | None:
+    """The lease's end if we took it (a conditional UPDATE), else None."""
     free = GarminConnection.objects.filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now), pk=connection_id,
                                            status=GarminConnection.Status.CONNECTED)
-    return free.update(lease_until=now + timedelta(seconds=settings.GARMIN_JOB_LEASE)) == 1
+    until = now + timedelta(seconds=settings.GARMIN_JOB_LEASE)
+    return until if free.update(lease_until=until) == 1 else None
 
 
-def garmin_check(*, athlete_id: int, since: date | None = None, dry_run: bool = False, leased: bool = False,
-                 progress: Any = None) -> CheckResult:
+def garmin_check(*, athlete_id: int, since: date | None = None, dry_run: bool = False,
+                 lease: datetime | None = None, progress: Any = None) -> CheckResult:
     """One check of the athlete's Garmin account (one job per athlete at a time: a lease on the row).
 
-    `leased` says the dispatcher already took the lease for us. `progress(done, total)` is told of
-    each activity decided, for the command line's bar.
+    `lease` is the lease the dispatcher took for us: the check runs only while the row still holds
+    exactly it, so a task delivered twice, or after its lease was given back, does nothing.
+    `progress(done, total)` is told of each activity decided, for the command line's bar.
     """
     result = CheckResult()
     connection = GarminConnection.objects.filter(athlete_id=athlete_id).first()
@@ -114,7 +117,11 @@ def garmin_check(*, athlete_id: int, since: date | None = None, dry_run: bool = 
         result.skipped = "Garmin is not connected" if connection is None else "Garmin needs you to sign in again"
         return result
     now = timezone.now()
-    if not leased and not _lease_take(connection.pk, now):
+    if lease is not None:
+        if connection.lease_until != lease:
+            result.skipped = "this check's lease is gone (done already, or expired)"
+            return result
+    elif not _lease_take(connection.pk, now):
         result.skipped = "another check of this athlete is running"
         return result
     api = None
@@ -322,15 +329,17 @@ def garmin_checks_dispatch(*, inline: bool = False) -> int:
     ).order_by("next_check_at", "pk").values_list("pk", "athlete_id")[:room])
     handed = 0
     for pk, athlete_id in due:
-        if not _lease_take(pk, now):
+        lease = _lease_take(pk, now)
+        if lease is None:
             continue
         handed += 1
         if inline:
-            garmin_check(athlete_id=athlete_id, leased=True)
+            garmin_check(athlete_id=athlete_id, lease=lease)
         else:
             from django_q.tasks import async_task
 
-            async_task("garmin.tasks.garmin_check", athlete_id, task_name=f"garmin check athlete {athlete_id}")
+            async_task("garmin.tasks.garmin_check", athlete_id, lease.isoformat(),
+                       task_name=f"garmin check athlete {athlete_id}")
     return handed
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from . import services
 
 
-def garmin_check(athlete_id: int) -> dict:
-    """A check the dispatcher handed over with the lease already taken."""
-    result = services.garmin_check(athlete_id=athlete_id, leased=True)
-    return {"downloaded": result.downloaded, "on_strava": result.on_strava, "error": result.error}
+def garmin_check(athlete_id: int, lease: str) -> dict:
+    """A check the dispatcher handed over with its lease (ISO 8601): runs only while the row holds that lease."""
+    result = services.garmin_check(athlete_id=athlete_id, lease=datetime.fromisoformat(lease))
+    return {"downloaded": result.downloaded, "on_strava": result.on_strava, "error": result.error,
+            "skipped": result.skipped}

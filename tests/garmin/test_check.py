@@ -205,3 +205,19 @@ def test_the_demo_account_twelve_on_strava_found_by_the_pulled_warehouse_one_fro
     result = services.garmin_check(athlete_id=athlete.pk, since=SINCE)
 
     assert (result.listed, result.on_strava, result.from_strava, result.downloaded) == (20, 12, 1, 7)
+
+
+def test_a_check_task_delivered_twice_runs_once(garmin_account, garmin_connected, settings):
+    """The task carries the dispatcher's lease: a second delivery, after the first gave it back, does nothing."""
+    from garmin import tasks
+
+    account, _ = garmin_account(count=2)
+    athlete = garmin_connected()
+    GarminConnection.objects.filter(athlete=athlete).update(backfill_since=SINCE)
+    lease = services._lease_take(GarminConnection.objects.get(athlete=athlete).pk, timezone.now())
+
+    first = tasks.garmin_check(athlete.pk, lease.isoformat())
+    second = tasks.garmin_check(athlete.pk, lease.isoformat())
+
+    assert first["downloaded"] == 2 and second["skipped"] and second["downloaded"] == 0
+    assert sim_selectors.garmin_request_counts(account=account)["download"] == 2
