@@ -62,6 +62,17 @@ def _stage(snapshot: dict, *, key: str, label: str, count: int, calls: int, prio
     return stage
 
 
+def _garmin_detail(garmin: dict) -> str:
+    """Garmin's line: its state, the last check and its error, what waits and what failed."""
+    parts = [f"{garmin['state']}", f"{garmin['backlog']} waiting"]
+    if garmin["failed"]:
+        parts.append(f"{garmin['failed']} failed (retry on the Garmin page)")
+    parts.append(f"last check {clock(garmin['last_check_at'])}" if garmin["last_check_at"] else "not checked yet")
+    if garmin["last_error"]:
+        parts.append(f"last error: {garmin['last_error']}")
+    return " · ".join(parts)
+
+
 def dashboard_status(*, athlete: Athlete) -> DashboardStatus:
     """The athlete's uploads, warehouse and segments still to do, with estimated finishes and waits."""
     snapshot = quota.quota_snapshot()
@@ -110,7 +121,7 @@ def dashboard_status(*, athlete: Athlete) -> DashboardStatus:
         # Garmin downloads take no Strava permit: their wait is Garmin's pace, not the quota.
         stages.append(Stage(
             key="garmin", label="Garmin activities to bring over", count=garmin["backlog"],
-            detail=f"{garmin['backlog']} waiting, {garmin['failed']} failed" if garmin["failed"] else "",
+            detail=_garmin_detail(garmin),
             wait=GARMIN_SIGNIN if garmin.get("needs_signin") else (
                 f"Garmin asked us to slow down; resumes at {clock(garmin['backoff_until'])}"
                 if garmin["backoff_until"] and garmin["backlog"] else None),
