@@ -110,7 +110,11 @@ def test_a_revoked_session_asks_the_athlete_to_sign_in_and_never_retries_a_login
     from ops.selectors import dashboard_status
     from ops.waits import GARMIN_SIGNIN
 
-    assert GARMIN_SIGNIN in dashboard_status(athlete=athlete).reasons
+    status = dashboard_status(athlete=athlete)
+    assert GARMIN_SIGNIN in status.reasons
+    (line,) = [stage for stage in status.stages if stage.key == "garmin"]
+    assert line.wait == GARMIN_SIGNIN
+    assert line.detail.startswith("needs sign-in") and "last check" in line.detail and "last error" in line.detail
 
 
 def test_a_429_backs_off_every_check_then_they_resume(garmin_account, garmin_connected, settings):
