@@ -36,7 +36,7 @@ class Command(StoppableCommand):
         root = Path(options["path"]).resolve()
         if not root.is_dir():
             raise CommandError(f"{root} is not a folder")
-        athlete = athlete_from_option(options["athlete"])
+        athlete = athlete_from_option(options["athlete"], connected=not options["dry_run"])
         if options["dry_run"]:
             self._dry_run(root)
             return
