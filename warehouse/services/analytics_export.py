@@ -143,7 +143,8 @@ def _batches(table: ExportTable, athlete: Athlete, chunk: int, counted: dict[str
 
 def _duckdb(athlete: Athlete, path: Path, chunk: int) -> ExportResult:
     result = ExportResult(path=path)
-    connection = duckdb.connect(str(path))
+    # A cap on DuckDB's own buffers: past it, it writes finished blocks to the file instead of holding them.
+    connection = duckdb.connect(str(path), config={"memory_limit": "128MB"})
     try:
         for table in export_tables():
             if not table.name.isidentifier():  # names come from code; SQL cannot take them as parameters
