@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test soak install chromium migrate lint bench demo clean
+.PHONY: run serve test soak install chromium migrate lint bench demo clean
 
 # The venv is made with a Python >= 3.12 (bin/find-python says which, or why none); one made
 # with an older Python is replaced.
@@ -32,12 +32,20 @@ migrate: install
 demo: migrate
 	$(PY) manage.py sandbox_seed --demo
 
-# Serves http://127.0.0.1:8000 with a django-q2 cluster beside it; Ctrl+C stops both.
+# Serves http://127.0.0.1:8000 (or BIND) with a django-q2 cluster beside it; Ctrl+C stops both.
 run: migrate
 	$(PY) manage.py collectstatic --noinput -v 0
 	@$(PY) -c "from django.conf import settings" >/dev/null
 	@$(PY) manage.py sandbox_seed --demo || true
-	@bash bin/serve
+	@$(MAKE) --no-print-directory serve
+
+# Serves without installing or migrating first (`run` does both). On a terminal, job control
+# (set -m) gives bin/serve its own foreground process group, so Ctrl+C reaches bin/serve alone:
+# it stops every role and exits 0, and make, never signalled, exits 0 too instead of
+# printing "make: *** ... Interrupt". (`exit $$?` keeps bash from exec'ing bin/serve in its own
+# place, which would skip the job control.)
+serve:
+	@if [ -t 0 ]; then set -m; fi; bash bin/serve; exit $$?
 
 test: install chromium
 	$(PY) -m pytest $(PYTEST_ARGS)

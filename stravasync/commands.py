@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 from tqdm import tqdm
 
 from stravasync.strava import quota
@@ -59,10 +60,23 @@ class StoppableCommand(BaseCommand):
 
     def wait_until(self, moment: datetime, reason: str) -> bool:
         """Wait until the quota allows the next call; False if asked to stop meanwhile."""
-        seconds = quota.seconds_until(moment)
-        self.stdout.write(f"  {reason}: waiting {seconds:.0f} s (until {moment:%H:%M:%S} UTC); Ctrl+C stops cleanly")
-        return self.sleep(seconds)
+        self.stdout.write(f"  {reason}; {resumes_at(moment)}; Ctrl+C stops cleanly")
+        return self.sleep(quota.seconds_until(moment))
 
     def progress(self, **kwargs: Any) -> tqdm:
-        """A tqdm bar on stderr when it is a terminal; silent otherwise (logs, tests, cron)."""
-        return tqdm(disable=not sys.stderr.isatty(), file=sys.stderr, **kwargs)
+        """A tqdm bar on stderr when it is a terminal; silent otherwise (logs, tests, cron).
+
+        Drawn on the stream under the command's own stderr (sys.stderr from manage.py), since
+        Django's wrapper would end every redraw with a newline.
+        """
+        stream = getattr(self.stderr, "_out", sys.stderr)
+        return tqdm(disable=not stream.isatty(), file=stream, **kwargs)
+
+
+def resumes_at(moment: datetime) -> str:
+    """"resumes at 14:45:00 UTC (in 4m 10s)": when a wait for the quota ends, in the deployment's time zone."""
+    seconds = int(round(quota.seconds_until(moment)))
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    span = f"{hours}h {minutes}m" if hours else (f"{minutes}m {secs}s" if minutes else f"{secs}s")
+    return f"resumes at {timezone.localtime(moment):%H:%M:%S %Z} (in {span})"

@@ -33,8 +33,31 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default=None) or _local_secret("secret_key")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-# Public base URL of this deployment: the simulator's URLs and the webhook callback derive from it.
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+
+def site_url_for_bind(bind: str) -> str:
+    """The URL a browser on this machine reaches gunicorn's `--bind` address at.
+
+    Read with gunicorn's own parser, so the two never disagree. A wildcard address is reached
+    on the loopback; a unix socket or a file descriptor has no URL of its own (set SITE_URL).
+    """
+    from gunicorn.util import parse_address
+
+    address = parse_address(bind.strip())
+    if not isinstance(address, tuple):
+        return "http://127.0.0.1:8000"
+    host, port = address
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 -- recognising a wildcard, not binding one
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+# Where bin/serve (`make run`) listens; read here too, so that the site's own URL follows it.
+BIND = env("BIND", default="127.0.0.1:8000")
+# Public base URL of this deployment: the simulator's URLs, the sign-in redirect back from
+# Strava and the webhook callback derive from it. Unset (or empty), it follows BIND, so
+# `BIND=127.0.0.1:8201 make run` and a `manage.py pull` given the same BIND both use port 8201.
+SITE_URL = (env("SITE_URL", default="") or site_url_for_bind(BIND)).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

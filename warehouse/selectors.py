@@ -80,6 +80,27 @@ def activities_to_enrich(*, athlete_id: int | None = None, strava_ids: list[int]
     return activities.order_by("-start_date", "-id")
 
 
+def enrich_idle_reason(*, athlete: Athlete | None = None, strava_ids: list[int] | None = None,
+                       after: datetime | None = None, before: datetime | None = None, force: bool = False) -> str:
+    """Why `enrich` fetched nothing, in words for whoever ran it ("" when no reason is visible)."""
+    everything = Activity.objects.filter(athlete=athlete) if athlete is not None else Activity.objects.all()
+    if not everything.exists():
+        return "nothing to enrich: no activities in the warehouse yet (run pull first)"
+    chosen = activities_to_enrich(athlete_id=athlete.pk if athlete else None, strava_ids=strava_ids, after=after,
+                                  before=before, force=True)
+    if not chosen.exists():
+        return "nothing to enrich: no activity in the warehouse matches the ids or dates given"
+    waiting = activities_to_enrich(athlete_id=athlete.pk if athlete else None, strava_ids=strava_ids, after=after,
+                                   before=before, force=force)
+    if not waiting.exists():
+        return (f"nothing left to enrich: all {chosen.count()} chosen activities have their details "
+                "(--force fetches them again)")
+    claimed = waiting.filter(enrich_claimed_until__gt=timezone.now()).count()
+    if claimed:
+        return f"{claimed} of them are being fetched by the task cluster right now"
+    return ""
+
+
 # --- the list ---------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ActivityFilters:

@@ -23,3 +23,17 @@ def efforts_reader_register(reader: EffortsReader) -> None:
 
 def efforts_reader() -> EffortsReader | None:
     return _efforts_reader[0] if _efforts_reader else None
+
+
+# Tables the warehouse export (DuckDB / Parquet) writes beyond its own: an app above registers its
+# `ExportTable`s in ready() (segments: segment_efforts, segments), keyed by name so it happens once.
+_export_tables: dict[str, Any] = {}
+
+
+def export_tables_register(*tables: Any) -> None:
+    for table in tables:
+        _export_tables[table.name] = table
+
+
+def export_tables_registered() -> list[Any]:
+    return list(_export_tables.values())

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import select_template
 from django.urls import reverse
@@ -22,6 +23,8 @@ from . import charts, selectors, services
 from .forms import ExportUploadForm, FilterForm
 from .models import Activity, SyncRun, SyncState
 from .routes import polyline_decode, route_drawing
+from .services.analytics_export import FORMATS as ANALYTICS_FORMATS
+from .services.analytics_export import export_folder, warehouse_export
 from .services.interactive import SyncBusy, activities_sync_now
 from .signals import efforts_reader
 
@@ -110,9 +113,11 @@ def activity_json(request: HttpRequest, strava_id: int) -> JsonResponse:
 
 
 @login_required
-def export(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
+def export(request: HttpRequest, fmt: str) -> StreamingHttpResponse | FileResponse:
+    if fmt in ANALYTICS_FORMATS:
+        return _analytics_export(request, fmt)
     if fmt not in ("csv", "json"):
-        raise Http404("Exports are CSV or JSON")
+        raise Http404("Exports are CSV, JSON, DuckDB or Parquet")
     athlete = athlete_of_request(request)
     activities = selectors.activities_for(athlete=athlete, filters=FilterForm(request.GET or None).filters())
     if fmt == "csv":
@@ -123,6 +128,19 @@ def export(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
     stamp = timezone.now().strftime("%Y%m%d")
     response["Content-Disposition"] = f'attachment; filename="stravasync-activities-{athlete.strava_id}-{stamp}.{fmt}"'
     return response
+
+
+def _analytics_export(request: HttpRequest, fmt: str) -> FileResponse:
+    """The whole warehouse of the signed-in athlete (never a filter, never another's) as one file."""
+    athlete = athlete_of_request(request)
+    with export_folder() as folder:
+        result = warehouse_export(athlete=athlete, fmt=fmt, folder=Path(folder))
+        # Opened before the folder goes: the open file outlives its name, and is streamed from disk.
+        stream = result.path.open("rb")
+    stamp = timezone.now().strftime("%Y%m%d")
+    suffix = "duckdb" if fmt == "duckdb" else "parquet.zip"
+    return FileResponse(stream, as_attachment=True, filename=f"stravasync-{athlete.strava_id}-{stamp}.{suffix}",
+                        content_type="application/octet-stream" if fmt == "duckdb" else "application/zip")
 
 
 @login_required

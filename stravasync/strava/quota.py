@@ -458,6 +458,29 @@ def quota_snapshot(ts: float | None = None) -> dict:
     }
 
 
+def next_permit_at(*, kind: Kind | str = Kind.READ, priority: Priority | int = Priority.INTERACTIVE) -> datetime | None:
+    """When a call of this kind and priority may next be granted; None when one may be now.
+
+    What `acquire` would put in its `not_before`, without taking a permit: for a command that
+    says how long it waits ("quota spent; resumes at 14:45").
+    """
+    kind, priority = Kind(kind), Priority(priority)
+    ts = now_ts()
+    snap = quota_snapshot(ts)
+    state: QuotaState = snap["state"]
+    if state.inactive_since is not None:
+        probe_at = state.inactive_probe_at
+        return probe_at if probe_at is not None and probe_at.timestamp() > ts else None
+    if snap["closed"]:
+        return state.closed_until
+    constraints = _constraints(state, kind, priority, ts)
+    if min(c.available() for c in constraints) > 0:
+        if _probes_left(state, ts) == 0:  # a probe's answer opens the window in a moment
+            return _dt(min(ts + settings.QUOTA_WINDOW_PROBE_RETRY, window_bounds(ts)[2]))
+        return None
+    return _dt(max(c.not_before(ts) for c in constraints if c.available() == 0))
+
+
 def quota_status() -> dict:
     """A JSON-ready view of the quota, for `quota_status` and /api/rate-limit/."""
     snap = quota_snapshot()
@@ -519,6 +542,7 @@ __all__ = [
     "clear_inactive",
     "estimate_finish",
     "mark_inactive",
+    "next_permit_at",
     "quota_status",
     "reconcile",
     "record_rate_limited",

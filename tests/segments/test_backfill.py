@@ -161,7 +161,7 @@ def test_the_quota_is_waited_for_not_overrun(seeded, settings):
 
     out = run("--mode", "one-time", "--activities", "8", "--segments", "0")
 
-    assert "waiting until" in out
+    assert "quota spent; resumes at" in out
     assert sum(api_calls().values()) == 8
 
 
@@ -261,3 +261,37 @@ def test_athlete_limits_the_backfill_and_the_stats_to_one_athlete(seeded, settin
     assert mine == set(Activity.objects.filter(athlete=first).values_list("strava_id", flat=True))
     assert "activities: 6 done, 0 remaining" in out
     assert "activities: 0 done, 6 remaining" in run("--mode", "stats", "--athlete", str(activities[-1].athlete.strava_id))
+
+
+def test_mode_efforts_fetches_activity_details_only_and_mode_segments_then_the_segments_only(seeded, settings):
+    from segments.models import Segment
+    from warehouse.models import Activity
+
+    seeded(athletes=1, activities=6)
+    plenty_of_quota(settings)
+
+    run("--mode", "efforts")
+    calls = api_calls()
+    assert Activity.objects.filter(efforts_stored_at__isnull=True).count() == 0
+    assert not [p for p in calls if p.startswith("/api/v3/segments/")]
+    assert Segment.objects.exists() and not Segment.objects.filter(details_fetched_at__isnull=False).exists()
+
+    run("--mode", "segments", "--mode", "one-time")
+    new_calls = api_calls() - calls
+    assert new_calls and all(p.startswith("/api/v3/segments/") for p in new_calls)
+    assert not Segment.objects.filter(details_fetched_at__isnull=True).exists()
+
+
+def test_mode_segments_alone_fetches_no_activity(seeded, settings):
+    seeded(athletes=1, activities=4)
+    plenty_of_quota(settings)
+    out = run("--mode", "segments")
+    assert not [p for p in api_calls() if p.startswith("/api/v3/activities/")]
+    assert "activities: 0 done, 4 remaining" in out
+
+
+def test_two_modes_of_one_kind_are_refused_by_name(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--mode takes one of both, efforts, segments and one of one-time"):
+        run("--mode", "efforts", "--mode", "segments")

@@ -146,3 +146,33 @@ def test_the_pull_command_prints_a_summary_and_leaves_a_run(sim_history):
     call_command("pull", "--athlete", str(athlete.strava_id), stdout=out)
     assert "1 page(s), 1 call(s), 0 created" in out.getvalue()
     assert SyncRun.objects.filter(athlete=athlete, kind="pull", finished_at__isnull=False).count() == 2
+
+
+def test_a_pull_interrupted_before_its_first_page_says_so_instead_of_crashing(sim_history):
+    """Ctrl+C on a new athlete's first pull: no page walked yet, so the history has no cursor."""
+    from warehouse.management.commands.pull import Command
+
+    class Interrupted(Command):
+        def should_stop(self) -> bool:
+            self.stopping = True  # as the first Ctrl+C does
+            return True
+
+    athlete, _ = sim_history(30)
+    out = StringIO()
+    call_command(Interrupted(), "--athlete", str(athlete.strava_id), stdout=out)
+
+    assert "0 page(s), 0 call(s), 0 created" in out.getvalue()
+    assert "history not started yet" in out.getvalue() and "stopped on request" in out.getvalue()
+
+
+def test_pull_names_the_reason_when_no_athlete_is_connected(db):
+    out = StringIO()
+    call_command("pull", stdout=out)
+    assert "no athlete is connected" in out.getvalue() and "Connect Strava in the web app first" in out.getvalue()
+
+
+def test_pull_refuses_an_athlete_who_never_connected_and_says_where_to_connect(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="Connect Strava in the web app first"):
+        call_command("pull", "--athlete", "demo2", stdout=StringIO())

@@ -1,8 +1,14 @@
 """Backfill segment efforts and segment details for every athlete, within the Strava quota.
 
-one-time:   up to N activities without details (one call each; their efforts come in the same
-            payload), then up to N segments without details (one call each, most ridden first).
-continuous: the same every S seconds, until --max-runs (0 = forever) or Ctrl+C.
+`--mode` names what to fetch and how to run; give it twice to choose both (`--mode efforts
+--mode continuous`), as the original backfill's modes were chosen by name:
+
+both:       efforts, then segments (the default).
+efforts:    up to N activities without details (one call each; their efforts come in the same
+            payload), and the efforts of activities whose details are stored (no call).
+segments:   up to N segments without details (one call each, most ridden first).
+one-time:   one run (the default).
+continuous: a run every S seconds, until --max-runs (0 = forever) or Ctrl+C.
 stats:      done and remaining, calls still needed and when the quota lets them finish.
 """
 
@@ -13,16 +19,28 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from django.core.management.base import CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import close_old_connections
 
 from accounts.management.athletes import athlete_from_option
 from segments import selectors, services
-from stravasync.commands import StoppableCommand
+from stravasync.commands import StoppableCommand, resumes_at
 from stravasync.strava import quota
 from stravasync.strava.errors import RateLimited, StravaError, SubscriptionInactive
 from stravasync.strava.quota import Priority
 from warehouse.models import Activity
+
+WHAT = ("both", "efforts", "segments")
+HOW = ("one-time", "continuous", "stats")
+
+
+def _modes(given: list[str]) -> tuple[str, str]:
+    """(what, how) from the --mode values; each at most once."""
+    what = [m for m in given if m in WHAT]
+    how = [m for m in given if m in HOW]
+    if len(what) > 1 or len(how) > 1:
+        raise CommandError(f"--mode takes one of {', '.join(WHAT)} and one of {', '.join(HOW)}; got {' '.join(given)}")
+    return (what or ["both"])[0], (how or ["one-time"])[0]
 
 
 class Stop(Exception):
@@ -33,7 +51,9 @@ class Command(StoppableCommand):
     help = "Backfill segment efforts and segment details within the Strava quota (one-time, continuous, or stats)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--mode", choices=["one-time", "continuous", "stats"], default="one-time")
+        parser.add_argument("--mode", action="append", choices=[*WHAT, *HOW], default=[],
+                            help="what: both (default), efforts or segments; how: one-time (default), continuous or"
+                                 " stats; give --mode twice for both, e.g. --mode efforts --mode continuous")
         parser.add_argument("--activities", type=int, default=100, help="most activities to fetch per run")
         parser.add_argument("--segments", type=int, default=100, help="most segment details to fetch per run")
         parser.add_argument("--interval", type=float, default=900.0, help="seconds between continuous runs")
@@ -42,9 +62,12 @@ class Command(StoppableCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.athlete = athlete_from_option(options["athlete"]) if options["athlete"] else None
-        if options["mode"] == "stats":
+        what, how = _modes(options["mode"])
+        if how == "stats":
             self._stats()
             return
+        activities = options["activities"] if what in ("both", "efforts") else 0
+        segments = options["segments"] if what in ("both", "segments") else 0
         self.totals: Counter[str] = Counter()
         runs = 0
         started = time.monotonic()
@@ -52,21 +75,23 @@ class Command(StoppableCommand):
             close_old_connections()
             runs += 1
             try:
-                self._run(runs, options["activities"], options["segments"])
+                self._run(runs, activities, segments, efforts=what in ("both", "efforts"))
             except Stop as reason:
                 if str(reason):
                     self.stdout.write(self.style.WARNING(str(reason)))
-            if options["mode"] == "one-time" or (options["max_runs"] and runs >= options["max_runs"]):
+            if how == "one-time" or (options["max_runs"] and runs >= options["max_runs"]):
                 break
             self.sleep(options["interval"])
         self._summary(runs, time.monotonic() - started)
 
     # --- one run -------------------------------------------------------------------------------
-    def _run(self, number: int, activities: int, segments: int) -> None:
+    def _run(self, number: int, activities: int, segments: int, *, efforts: bool) -> None:
         self.stdout.write(f"run {number}")
-        self._store_free()
-        self._fetch_activities(activities)
-        self._fetch_segments(segments)
+        if efforts:
+            self._store_free()
+            self._fetch_activities(activities)
+        if segments:
+            self._fetch_segments(segments)
 
     def _check(self) -> None:
         if self.stopping:
@@ -116,7 +141,7 @@ class Command(StoppableCommand):
 
     def _wait_until(self, moment: datetime) -> None:
         self.totals["waits for the quota"] += 1
-        self.stdout.write(f"  quota spent: waiting until {moment:%H:%M:%S} UTC")
+        self.stdout.write(f"  quota spent; {resumes_at(moment)}; Ctrl+C stops cleanly")
         while quota.seconds_until(moment) > 0:
             self._check()
             time.sleep(min(1.0, max(0.05, quota.seconds_until(moment))))

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
+from django.db.models import QuerySet
+from django.utils import timezone
 
 from accounts.management.athletes import athlete_from_option
-from stravasync.commands import StoppableCommand
+from stravasync.commands import StoppableCommand, resumes_at
 from stravasync.strava import quota
 from uploads import selectors, services
 from uploads.folders import Skipped, scan_folder, tidy_move, tidy_target
@@ -36,13 +39,14 @@ class Command(StoppableCommand):
         root = Path(options["path"]).resolve()
         if not root.is_dir():
             raise CommandError(f"{root} is not a folder")
-        athlete = athlete_from_option(options["athlete"])
+        athlete = athlete_from_option(options["athlete"], connected=not options["dry_run"])
         if options["dry_run"]:
             self._dry_run(root)
             return
 
         batch = services.batch_create(athlete=athlete, source=UploadBatch.Source.FOLDER, label=str(root))
         self.skipped: list[Skipped] = []
+        self.waits, self.started = 0, time.monotonic()
         self._ingest(root, batch)
         if not options["no_wait"]:
             self._wait(batch)
@@ -82,6 +86,10 @@ class Command(StoppableCommand):
         """Work the queue here until every file has settled (the cluster may help; claims are atomic)."""
         pending = Upload.objects.filter(batch=batch).exclude(status__in=Upload.FINAL)
         total = pending.count()
+        if total == 0:
+            self.stdout.write("nothing to upload: every file was junk, a duplicate, skipped or refused (see below)")
+            return
+        announced: datetime | None = None
         with self.progress(total=total, desc="upload", unit="file") as bar:
             settled = 0
             while not self.stopping:
@@ -92,16 +100,30 @@ class Command(StoppableCommand):
                 settled = total - left
                 if left == 0:
                     break
-                time.sleep(self._pause())
+                resume = self._quota_resumes(pending)
+                if resume is not None and resume != announced:  # once per wait, not once per poll
+                    announced = resume
+                    self.waits += 1
+                    bar.set_postfix_str(f"quota spent, resumes {timezone.localtime(resume):%H:%M:%S}")
+                    self.stdout.write(f"quota spent; {resumes_at(resume)}: {left} file(s) waiting, "
+                                      f"{settled} of {total} settled; Ctrl+C stops cleanly")
+                elif resume is None and announced is not None:
+                    announced = None
+                    bar.set_postfix_str("")
+                time.sleep(self._pause(resume))
         if self.stopping:
             self.stdout.write("stopped: unsettled files stay queued; the task cluster will finish them")
 
-    def _pause(self) -> float:
-        status = quota.quota_status()
-        if settings.QUOTA_WINDOW_PROBE_PERMITS and not status.get("window_usage_known", True):
-            return settings.QUOTA_WINDOW_PROBE_RETRY  # a probe's answer opens the window in a moment
-        if status["available_now"]["upload"]["write"] == 0:
-            return min(5.0, max(0.2, quota.seconds_until(_parse(status["window_resets_at"]))))
+    def _quota_resumes(self, pending: QuerySet[Upload]) -> datetime | None:
+        """When the next file may be posted, if files wait for it a noticeable while (a probe's half second is not)."""
+        if not pending.filter(status=Upload.Status.QUEUED).exists():
+            return None  # only confirmations left: they are reads, and take no upload permit
+        moment = quota.next_permit_at(kind=quota.Kind.WRITE, priority=quota.Priority.UPLOAD)
+        return moment if moment is not None and quota.seconds_until(moment) >= 1 else None
+
+    def _pause(self, resume: datetime | None) -> float:
+        if resume is not None:
+            return min(5.0, max(0.2, quota.seconds_until(resume)))
         return max(0.2, min(1.0, settings.UPLOADS_CONFIRM_DELAY / 3))
 
     def _tidy(self, root: Path, batch: UploadBatch) -> None:
@@ -123,7 +145,9 @@ class Command(StoppableCommand):
         report = selectors.batch_report(batch=batch)
         stored = services.batch_report_store(batch=batch, folder=report_dir,
                                              skipped=[s.report_row() for s in self.skipped])
-        self.stdout.write(f"batch {batch.pk}: {report['files']} files, {report['api_calls']} API calls")
+        waited = f", {self.waits} wait(s) for the quota" if self.waits else ""
+        self.stdout.write(f"batch {batch.pk}: {report['files']} files, {report['api_calls']} API calls in "
+                          f"{time.monotonic() - self.started:.0f} s{waited}")
         for status, n in sorted(report["totals"].items()):
             self.stdout.write(f"  {status:11} {n}")
         for row in report["rows"]:
@@ -144,8 +168,3 @@ class Command(StoppableCommand):
             totals[row["verdict"]] += 1
         self.stdout.write("dry run, no call made: " + ", ".join(f"{n} {v}" for v, n in sorted(totals.items())))
 
-
-def _parse(value: str):
-    from datetime import datetime
-
-    return datetime.fromisoformat(value)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from accounts.management.athletes import athlete_from_option
-from stravasync.commands import StoppableCommand
+from stravasync.commands import StoppableCommand, resumes_at
 from stravasync.strava.errors import RateLimited, StravaError, SubscriptionInactive
 from warehouse import selectors, services
 from warehouse.models import Activity, SyncRun
@@ -41,7 +41,7 @@ class Command(StoppableCommand):
         parser.add_argument("--no-wait", action="store_true", help="stop when the quota says wait, instead of waiting")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        athlete = athlete_from_option(options["athlete"]) if options["athlete"] else None
+        athlete = athlete_from_option(options["athlete"], connected=True) if options["athlete"] else None
         after, before = _moment(options["after"]), _moment(options["before"])
         selection = dict(athlete_id=athlete.pk if athlete else None, strava_ids=options["ids"], after=after, before=before,
                          force=options["force"])
@@ -71,8 +71,8 @@ class Command(StoppableCommand):
                 if remaining is not None:
                     remaining = max(0, options["limit"] - done["fetched"] - done["failed"])
                 retry_at = getattr(exc, "retry_at", None)
-                if options["no_wait"] or retry_at is None or not self.wait_until(retry_at, exc.message or "quota"):
-                    error = f"stopped: {exc.message or type(exc).__name__}; run again to resume"
+                if options["no_wait"] or retry_at is None or not self.wait_until(retry_at, _why(exc)):
+                    error = f"{_why(exc)}" + (f"; {resumes_at(retry_at)}" if retry_at else "") + ": run again then"
                     break
             except StravaError as exc:
                 error = f"{type(exc).__name__}: {exc.message}"
@@ -81,4 +81,20 @@ class Command(StoppableCommand):
         left = selectors.activities_to_enrich(athlete_id=selection["athlete_id"], after=after, before=before).count()
         line = (f"{done['fetched']} activit{'y' if done['fetched'] == 1 else 'ies'} enriched, {done['failed']} failed "
                 f"(see the activities' enrich errors); {left} still without details")
+        if not error and self.stopping:
+            error = "stopped on request; run again to resume"
+        elif not error and not done["fetched"] and not done["failed"]:
+            error = selectors.enrich_idle_reason(athlete=athlete, strava_ids=options["ids"], after=after,
+                                                 before=before, force=options["force"])
+            if options["limit"] == 0:
+                error = "--limit 0 asks for nothing"
+            self.stdout.write(f"{line}: {error}" if error else line)
+            return
         self.stdout.write(self.style.ERROR(f"{line}: {error}") if error else self.style.SUCCESS(line))
+
+
+def _why(exc: StravaError) -> str:
+    """The quota's refusal in a person's words (the exception's own text is for logs)."""
+    if isinstance(exc, SubscriptionInactive):
+        return "Strava API subscription inactive: calls paused"
+    return "quota spent (Strava answered 429)" if exc.status == 429 else "quota spent"

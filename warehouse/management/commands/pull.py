@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import CommandParser
 
 from accounts.management.athletes import athlete_from_option
 from stravasync.commands import StoppableCommand
 from stravasync.strava.errors import RateLimited, StravaError, SubscriptionInactive
 from warehouse import services
-from warehouse.models import SyncRun
+from warehouse.models import SyncRun, SyncState
 
 
 class Command(StoppableCommand):
@@ -22,9 +23,13 @@ class Command(StoppableCommand):
         parser.add_argument("--no-wait", action="store_true", help="stop when the quota says wait, instead of waiting")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        athletes = [athlete_from_option(options["athlete"])] if options["athlete"] else list(services.connected_athletes())
+        if options["athlete"]:
+            athletes = [athlete_from_option(options["athlete"], connected=True)]
+        else:
+            athletes = list(services.connected_athletes())
         if not athletes:
-            self.stdout.write("No connected athlete.")
+            self.stdout.write(f"Nothing to pull: no athlete is connected with Strava (with permission to read activities)"
+                              f" yet. Connect Strava in the web app first ({settings.SITE_URL}/).")
             return
         for athlete in athletes:
             if self.stopping:
@@ -60,8 +65,19 @@ class Command(StoppableCommand):
                 bar.close()
             if error:
                 services.sync_run_book(run, error=error)
+        if self.stopping and not error:
+            error = "stopped on request; run again to resume where it stopped"
         state = services.sync_state_for(athlete_id=athlete.pk)
-        history = "complete" if state.backfill_done else f"back to {state.backfill_cursor:%Y-%m-%d} so far"
+        history = _history(state)
         line = (f"{athlete}: {run.pages} page(s), {run.calls} call(s), {run.created} created, {run.updated} updated; "
                 f"history {history} (run {run.pk})")
         self.stdout.write(self.style.ERROR(f"{line}: {error}") if error else self.style.SUCCESS(line))
+
+
+def _history(state: SyncState) -> str:
+    """How far the walk back through history got; a stop before its first page leaves no cursor."""
+    if state.backfill_done:
+        return "complete"
+    if state.backfill_cursor is None:
+        return "not started yet (run pull again to start it)"
+    return f"back to {state.backfill_cursor:%Y-%m-%d} so far"
