@@ -235,6 +235,10 @@ UPLOADS_CONFIRM_DELAY = env.float("UPLOADS_CONFIRM_DELAY", default=3.0)
 UPLOADS_CONFIRM_MAX_WAIT = env.float("UPLOADS_CONFIRM_MAX_WAIT", default=60.0)
 # An upload not found in the activity list after this long is asked about by id.
 UPLOADS_CONFIRM_FALLBACK = env.float("UPLOADS_CONFIRM_FALLBACK", default=8.0)
+# While Strava pushes events to us, an upload's activity `create` event settles it with no confirmer call:
+# the confirmer spends a call only on uploads posted longer ago than this (refused files send no event,
+# and a missed event must not strand an upload).
+WEBHOOK_CONFIRM_GRACE_SECONDS = env.float("WEBHOOK_CONFIRM_GRACE_SECONDS", default=120.0)
 # A claimed upload whose worker vanished is queued again after this many seconds.
 UPLOADS_CLAIM_TIMEOUT = env.int("UPLOADS_CLAIM_TIMEOUT", default=300)
 # Transient failures (5xx, network) are retried this many times per file before it is failed.

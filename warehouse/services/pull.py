@@ -37,9 +37,14 @@ def push_live_register(check: Callable[[], bool]) -> None:
         _push_live_checks.append(check)
 
 
+def push_live() -> bool:
+    """Whether Strava pushes events to us (a higher app registered a check that says so)."""
+    return any(check() for check in _push_live_checks)
+
+
 def pull_interval() -> int:
     """Seconds between two pulls of an athlete: hourly, or a daily reconciliation while events are pushed."""
-    if any(check() for check in _push_live_checks):
+    if push_live():
         return max(60, int(settings.WAREHOUSE_RECONCILE_INTERVAL))
     return max(60, int(settings.WAREHOUSE_PULL_INTERVAL))
 
