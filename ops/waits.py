@@ -36,5 +36,23 @@ def quota_wait(*, snapshot: dict, priority: Priority, kind: Kind) -> str | None:
             f"resumes at {clock(window_reset)}")
 
 
+def _failure_cause(last_error: str) -> str:
+    # warehouse's pull books "<reason> (<ErrorClass>: <Strava's message>)" on the SyncState.
+    if "(ServerError" in last_error:
+        return "Strava answered with an error"
+    if "(NetworkError" in last_error:
+        return "Strava did not answer in time"
+    return "Strava refused the pull"
+
+
+def pull_failed_wait(*, last_error: str, retry_at: datetime | None, now: datetime, first: bool) -> str:
+    """Why the athlete's activities wait after a failed pull (the quota's own waits are said by quota_wait)."""
+    when = f"at {clock(retry_at)}" if retry_at is not None and retry_at > now else "in a moment"
+    cause = _failure_cause(last_error)
+    if first:
+        return f"{cause}, so your first activities are queued: the background sync fetches them {when}"
+    return f"{cause} on the last pull; the background sync tries again {when}"
+
+
 def finish_estimate(*, calls: int, priority: Priority, kind: Kind) -> datetime | None:
     return quota.estimate_finish(calls, kind=kind, priority=priority) if calls > 0 else None

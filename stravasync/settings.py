@@ -287,6 +287,8 @@ WAREHOUSE_ENRICH_BATCH = env.int("WAREHOUSE_ENRICH_BATCH", default=50)
 WAREHOUSE_CLAIM_TIMEOUT = env.int("WAREHOUSE_CLAIM_TIMEOUT", default=300)
 # A newly connected athlete's newest page of activities is fetched during the login, at priority interactive.
 WAREHOUSE_FIRST_PAGE_AT_CONNECT = env.bool("WAREHOUSE_FIRST_PAGE_AT_CONNECT", default=True)
+# Seconds the login waits for that page (one try, no retries); past it the dispatcher fetches it instead.
+WAREHOUSE_FIRST_PAGE_TIMEOUT = env.float("WAREHOUSE_FIRST_PAGE_TIMEOUT", default=8.0)
 # A Strava export's activities.csv above this (bytes, uncompressed) is refused: 10,000 activities are ~20 MB.
 WAREHOUSE_EXPORT_CSV_MAX_BYTES = env.int("WAREHOUSE_EXPORT_CSV_MAX_BYTES", default=256 * 1024**2)
 # An export's activity file above this (bytes, as stored in the zip) is not read for its route, and is reported.

@@ -72,3 +72,21 @@ def test_the_dashboard_shows_no_other_athletes_numbers(client, clock, alice, bob
     page = client.get("/dashboard/").content.decode()
     assert "Bob&#x27;s secret loop" not in page and "Bob's secret loop" not in page
     assert "0 activities in your warehouse" in page
+
+
+def test_a_failed_pull_says_what_strava_did_and_when_it_is_tried_again(clock, alice, add_activity):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ops.waits import clock as clock_text
+    from warehouse.models import SyncState
+
+    add_activity(alice, strava_id=501)
+    retry_at = timezone.now() + timedelta(minutes=4)
+    SyncState.objects.create(athlete=alice, not_before=retry_at,
+                             last_error="will retry: timed out (NetworkError: ReadTimeout calling GET /athlete/activities)")
+    status = dashboard_status(athlete=alice)
+    assert _stage(status, "history").wait == (
+        f"Strava did not answer in time on the last pull; the background sync tries again at {clock_text(retry_at)}")
+    assert status.reasons == []  # the athlete has activities to look at: not a wait that stops everything
