@@ -22,9 +22,14 @@ def quota_wait(*, snapshot: dict, priority: Priority, kind: Kind) -> str | None:
         return INACTIVE
     window_reset, day_reset = snapshot["window_resets_at"], snapshot["day_resets_at"]
     if snapshot["closed"] and state.closed_until is not None:
+        resume = clock(state.closed_until)
+        daily_spent = state.used_daily >= state.limit_daily or state.read_used_daily >= state.read_limit_daily
+        if daily_spent or state.closed_until >= day_reset:
+            return f"Strava's daily allowance is spent; resumes at {resume}"
         if state.closed_until > window_reset:
-            return f"Strava's daily allowance is spent; resumes at {clock(state.closed_until)}"
-        return f"Strava's 15-minute allowance is spent; resumes at {clock(state.closed_until)}"
+            # A 429's Retry-After reached past the window: the day is not spent, Strava asked for a pause.
+            return f"Strava asked us to pause; resumes at {resume}"
+        return f"Strava's 15-minute allowance is spent; resumes at {resume}"
     if snapshot["available"][priority][kind] > 0:
         return None
     read = kind == Kind.READ

@@ -44,7 +44,11 @@
         `(${plural(body.pages, "page", "pages")}, ${plural(body.calls, "Strava call", "Strava calls")}).${more}`,
         "sync-counts"));
       const count = document.getElementById("activity-count");
-      if (count) count.textContent = String(Number(count.textContent) + body.new);
+      if (count) {
+        const n = Number(count.dataset.count) + body.new;
+        count.dataset.count = String(n);
+        count.textContent = plural(n, "activity", "activities");
+      }
     } else {
       parts.push(line(body.detail, "sync-refused warn"));
     }

@@ -31,7 +31,7 @@ def _last_run():
 def test_sync_now_shows_the_runs_counts_and_the_quota_without_a_reload(page, strava_sim):
     connect(page, strava_sim.url, firstname="Sina")
     _seed("Sina", 4)
-    assert page.inner_text("#activity-count") == "0"
+    assert page.inner_text("#activity-count") == "0 activities"
     page.evaluate("window.stillThisPage = true")  # a full reload would forget it
 
     page.click("#sync-now")
@@ -44,7 +44,7 @@ def test_sync_now_shows_the_runs_counts_and_the_quota_without_a_reload(page, str
     quota_line = page.inner_text("#sync-now-result .sync-quota")
     assert "calls this 15 minutes" in quota_line and "resets in" in quota_line and "today" in quota_line
     assert page.evaluate("window.stillThisPage") is True
-    assert page.inner_text("#activity-count") == "4"
+    assert page.inner_text("#activity-count") == "4 activities"
 
 
 def test_a_spent_window_is_said_in_place_and_the_pull_is_queued(page, strava_sim, clock):
@@ -80,6 +80,6 @@ def test_without_javascript_sync_now_posts_the_form_and_comes_back_with_a_messag
         assert page.inner_text(".message") == (
             f"Pulled 3 new and 0 updated activities ({run.calls} Strava calls).")
         assert run.created == 3
-        assert page.inner_text("#activity-count") == "3"
+        assert page.inner_text("#activity-count") == "3 activities"
     finally:
         context.close()
