@@ -13,11 +13,11 @@ from prometheus_client.registry import Collector
 
 from stravasync.strava import quota
 
-from .operator import connected_athletes_count, heartbeat_age
+from .operator import connected_athletes_count, heartbeat_age, webhooks_status
 
 
 class SyncCollector(Collector):
-    """Quota use and limits, 429s ever, backlog sizes, the subscription state, capacity, heartbeat."""
+    """Quota use and limits, 429s ever, backlog sizes, the subscription state, capacity, heartbeat, webhooks."""
 
     def collect(self) -> Iterator[Metric]:
         status = quota.quota_status()
@@ -46,6 +46,31 @@ class SyncCollector(Collector):
         age = heartbeat_age()
         yield GaugeMetricFamily("stravasync_dispatcher_heartbeat_age_seconds", "Seconds since the dispatcher ticked",
                                 value=-1 if age is None else age)
+        yield from self._webhooks()
+
+    def _webhooks(self) -> Iterator[Metric]:
+        # Gauges over the last 24 h, computed from the event rows: right whichever process received them.
+        hooks = webhooks_status()
+        yield GaugeMetricFamily("stravasync_webhook_subscription_live", "1 while our push subscription is live",
+                                value=1 if hooks["subscription"] else 0)
+        lag = GaugeMetricFamily("stravasync_webhook_lag_seconds",
+                                "Seconds from Strava's event time to our processing, last 24 h (-1: no event)",
+                                labels=["stat"])
+        lag.add_metric(["median"], -1 if hooks["lag"].median is None else hooks["lag"].median)
+        lag.add_metric(["max"], -1 if hooks["lag"].max is None else hooks["lag"].max)
+        yield lag
+        deliveries = hooks["deliveries"]
+        received = GaugeMetricFamily("stravasync_webhook_events_received_24h", "Events received in the last 24 h",
+                                     labels=["object_type", "aspect_type"])
+        for kind, n in deliveries.by_type.items():
+            received.add_metric(kind.split(" ", 1), n)
+        yield received
+        yield GaugeMetricFamily("stravasync_webhook_duplicates_24h", "Duplicate deliveries recognised, last 24 h",
+                                value=deliveries.duplicates)
+        yield GaugeMetricFamily("stravasync_webhook_events_failed_24h", "Events whose processing failed, last 24 h",
+                                value=deliveries.failed)
+        yield GaugeMetricFamily("stravasync_webhook_events_pending", "Events not processed yet",
+                                value=deliveries.pending)
 
 
 def metrics_text() -> bytes:

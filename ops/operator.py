@@ -1,11 +1,11 @@
-"""Reads for the operator's sync page: quota per window, 429s, backlogs, failed runs, capacity.
+"""Reads for the operator's sync page: quota per window, 429s, backlogs, failed runs, capacity, webhooks.
 
 Athletes appear by id only, with states and counts: never their activities (Strava's agreement).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Q
@@ -18,6 +18,7 @@ from stravasync.strava.models import Heartbeat
 from uploads.models import Upload
 from warehouse.charts import stacked_bars
 from warehouse.models import SyncRun
+from webhooks.selectors import events_deliveries, events_lag, subscription_current
 
 from .selectors import UPLOADS_NEEDING_CALLS
 
@@ -87,6 +88,17 @@ def athletes_backlog() -> list[dict]:
     return result
 
 
+def webhooks_status() -> dict:
+    """Our push subscription, and the last 24 h of events as counts and lags (never what they say)."""
+    since = timezone.now() - timedelta(hours=24)
+    return {
+        "subscription": subscription_current(),
+        "verify_token_set": bool(settings.STRAVA_WEBHOOK_VERIFY_TOKEN),
+        "lag": events_lag(since=since),
+        "deliveries": events_deliveries(since=since),
+    }
+
+
 def operator_status() -> dict:
     """Everything the operator's sync page shows."""
     status = quota.quota_status()
@@ -100,4 +112,5 @@ def operator_status() -> dict:
         "capacity": {"used": connected_athletes_count(), "limit": settings.STRAVA_ATHLETE_CAPACITY},
         "inactive_message": quota.subscription_inactive_message(),
         "heartbeat_age": heartbeat_age(),
+        "webhooks": webhooks_status(),
     }

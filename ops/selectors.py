@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from accounts.models import Athlete
 from garmin.selectors import garmin_status
@@ -15,7 +16,7 @@ from stravasync.strava.quota import Kind, Priority
 from uploads.models import Upload
 from warehouse.models import Activity, SyncState
 
-from .waits import GARMIN_SIGNIN, INACTIVE, RECONNECT, clock, finish_estimate, quota_wait
+from .waits import GARMIN_SIGNIN, INACTIVE, RECONNECT, clock, finish_estimate, pull_failed_wait, quota_wait
 
 S = Upload.Status
 UPLOADS_IN_PROGRESS = (S.RECEIVED, S.QUEUED, S.UPLOADING, S.PROCESSING)
@@ -101,9 +102,17 @@ def dashboard_status(*, athlete: Athlete) -> DashboardStatus:
     detail = "complete" if history_done else "still being fetched"
     if sync is not None and not history_done and sync.backfill_cursor:
         detail = f"still being fetched (back to {sync.backfill_cursor:%d %b %Y} so far)"
-    stages.append(_stage(snapshot, key="history", label="Activity history", count=0 if history_done else 1,
-                         calls=0 if history_done else 1, priority=Priority.PULL, kind=Kind.READ, detail=detail,
-                         blocked=blocked))
+    history = _stage(snapshot, key="history", label="Activity history", count=0 if history_done else 1,
+                     calls=0 if history_done else 1, priority=Priority.PULL, kind=Kind.READ, detail=detail,
+                     blocked=blocked)
+    activities = Activity.objects.filter(athlete=athlete).count()
+    if sync is not None and sync.last_error and history.wait is None and blocked is None:
+        # Strava failed the pull (a 5xx, a timeout) while the quota is fine: say so, and when it is tried again.
+        history.wait = pull_failed_wait(last_error=sync.last_error, retry_at=sync.not_before, now=timezone.now(),
+                                        first=activities == 0)
+        if activities == 0:
+            reasons.append(history.wait)  # a person who just signed in sees nothing else yet
+    stages.append(history)
 
     everyone_details = Activity.objects.filter(detail_fetched_at__isnull=True, athlete__needs_reconnect=False)
     my_details = Activity.objects.filter(athlete=athlete, detail_fetched_at__isnull=True).count()
@@ -128,5 +137,5 @@ def dashboard_status(*, athlete: Athlete) -> DashboardStatus:
         ))
     return DashboardStatus(
         stages=stages, failed_uploads=list(failed[:20]), failed_total=failed.count(), reasons=reasons,
-        activities=Activity.objects.filter(athlete=athlete).count(),
+        activities=activities,
     )

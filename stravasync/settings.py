@@ -259,6 +259,10 @@ UPLOADS_CONFIRM_DELAY = env.float("UPLOADS_CONFIRM_DELAY", default=3.0)
 UPLOADS_CONFIRM_MAX_WAIT = env.float("UPLOADS_CONFIRM_MAX_WAIT", default=60.0)
 # An upload not found in the activity list after this long is asked about by id.
 UPLOADS_CONFIRM_FALLBACK = env.float("UPLOADS_CONFIRM_FALLBACK", default=8.0)
+# While Strava pushes events to us, an upload's activity `create` event settles it with no confirmer call:
+# the confirmer spends a call only on uploads posted longer ago than this (refused files send no event,
+# and a missed event must not strand an upload).
+WEBHOOK_CONFIRM_GRACE_SECONDS = env.float("WEBHOOK_CONFIRM_GRACE_SECONDS", default=120.0)
 # A claimed upload whose worker vanished is queued again after this many seconds.
 UPLOADS_CLAIM_TIMEOUT = env.int("UPLOADS_CLAIM_TIMEOUT", default=300)
 # Transient failures (5xx, network) are retried this many times per file before it is failed.
@@ -309,6 +313,8 @@ WAREHOUSE_ENRICH_BATCH = env.int("WAREHOUSE_ENRICH_BATCH", default=50)
 WAREHOUSE_CLAIM_TIMEOUT = env.int("WAREHOUSE_CLAIM_TIMEOUT", default=300)
 # A newly connected athlete's newest page of activities is fetched during the login, at priority interactive.
 WAREHOUSE_FIRST_PAGE_AT_CONNECT = env.bool("WAREHOUSE_FIRST_PAGE_AT_CONNECT", default=True)
+# Seconds the login waits for that page (one try, no retries); past it the dispatcher fetches it instead.
+WAREHOUSE_FIRST_PAGE_TIMEOUT = env.float("WAREHOUSE_FIRST_PAGE_TIMEOUT", default=8.0)
 # A Strava export's activities.csv above this (bytes, uncompressed) is refused: 10,000 activities are ~20 MB.
 WAREHOUSE_EXPORT_CSV_MAX_BYTES = env.int("WAREHOUSE_EXPORT_CSV_MAX_BYTES", default=256 * 1024**2)
 # An export's activity file above this (bytes, as stored in the zip) is not read for its route, and is reported.

@@ -15,7 +15,7 @@ from stravasync.strava.errors import RateLimited, ReconnectNeeded, StravaError, 
 
 from . import selectors
 from .models import SyncRun
-from .services.interactive import SyncBusy, activities_sync_now
+from .services.interactive import SyncBusy, activities_sync_now, sync_queue
 
 
 def rate_limit_summary() -> dict[str, Any]:
@@ -66,9 +66,12 @@ def sync(request: HttpRequest) -> JsonResponse:
     except SyncBusy as exc:
         return _refused(409, "busy", str(exc))
     except RateLimited as exc:
+        # As the page's form does: the pull is queued, and the dispatcher takes it when the window reopens.
+        sync_queue(athlete_id=athlete.pk)
         wait = round(quota.seconds_until(exc.retry_at))
-        response = _refused(429, "rate_limited", f"Strava's quota is spent for now: try again in {wait} s.",
-                            retry_at=exc.retry_at.isoformat(), retry_after=wait)
+        response = _refused(429, "rate_limited", f"Strava's quota is spent for now: your pull is queued; "
+                            f"it goes by itself, or try again in {wait} s.",
+                            retry_at=exc.retry_at.isoformat(), retry_after=wait, queued=True)
         response["Retry-After"] = str(max(1, wait))
         return response
     except SubscriptionInactive as exc:
@@ -76,7 +79,9 @@ def sync(request: HttpRequest) -> JsonResponse:
     except (ReconnectNeeded, Unauthorized) as exc:
         return _refused(409, "reconnect", f"Reconnect Strava to continue ({exc.message or type(exc).__name__}).")
     except StravaError as exc:
-        return _refused(502, "strava_error", f"Strava answered an error: {exc.message or type(exc).__name__}")
+        sync_queue(athlete_id=athlete.pk)
+        return _refused(502, "strava_error", f"Strava answered an error ({exc.message or type(exc).__name__}): "
+                        "your pull is queued and the background sync tries again.", queued=True)
     return JsonResponse({
         "ok": True, "run_id": result.run_id, "new": result.created, "updated": result.updated,
         "pages": result.pages, "calls": result.calls, "complete": result.done,

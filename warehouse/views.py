@@ -21,11 +21,11 @@ from stravasync.strava.errors import RateLimited, StravaError
 
 from . import charts, selectors, services
 from .forms import ExportUploadForm, FilterForm
-from .models import Activity, SyncRun, SyncState
+from .models import Activity, SyncRun
 from .routes import polyline_decode, route_drawing
 from .services.analytics_export import FORMATS as ANALYTICS_FORMATS
 from .services.analytics_export import export_folder, warehouse_export
-from .services.interactive import SyncBusy, activities_sync_now
+from .services.interactive import SyncBusy, activities_sync_now, sync_queue
 from .signals import efforts_reader
 
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -190,11 +190,11 @@ def sync_now(request: HttpRequest) -> HttpResponse:
     except SyncBusy as exc:
         messages.info(request, str(exc))
     except RateLimited as exc:
-        SyncState.objects.filter(athlete=athlete).update(next_pull_at=timezone.now())
+        sync_queue(athlete_id=athlete.pk)
         when = timezone.localtime(exc.retry_at).strftime("%H:%M")
         messages.warning(request, f"Strava's allowance is spent for now: your pull is queued and resumes at {when}.")
     except StravaError as exc:
-        SyncState.objects.filter(athlete=athlete).update(next_pull_at=timezone.now())
+        sync_queue(athlete_id=athlete.pk)
         messages.error(request, f"Strava refused the pull ({exc.message or type(exc).__name__}): it is queued "
                                 "and the background sync tries again.")
     else:

@@ -34,6 +34,8 @@ class WebhookEvent(models.Model):
     result = models.CharField(max_length=200, blank=True, help_text="what processing did, or why it did nothing")
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # Strava delivers again when not acknowledged in time: the operator's page counts those we recognised.
+    duplicates = models.PositiveIntegerField(default=0, help_text="deliveries of this event after the first")
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
 

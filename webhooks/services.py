@@ -76,6 +76,7 @@ def webhook_event_receive(*, payload: Any) -> bool:
             E.objects.create(**fields, subscription_id=_whole_or_none(payload, "subscription_id"),
                              updates=updates, payload=payload, athlete_id=athlete_id)
     except IntegrityError:
+        E.objects.filter(**fields).update(duplicates=F("duplicates") + 1)
         return False
     return True
 

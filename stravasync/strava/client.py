@@ -12,6 +12,7 @@ import random
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import IO, Any
 
 import requests
@@ -48,6 +49,17 @@ def duplicate_of(error: str | None) -> int | None:
     return int(match.group(1) or match.group(2))
 
 
+@dataclass(frozen=True)
+class Patience:
+    """How long a caller waits on Strava: retries after a 5xx or a network error, and seconds per request.
+
+    A person waiting on a page (a login) takes one short try and leaves the rest to the dispatcher.
+    """
+
+    retries: int
+    timeout: float
+
+
 class StravaClient:
     """Typed calls to Strava's API v3 for one athlete (or for the application itself).
 
@@ -63,8 +75,10 @@ class StravaClient:
         priority: Priority | int = Priority.INTERACTIVE,
         grant: Grant | None = None,
         token_provider: Callable[[bool], str] | None = None,
+        patience: Patience | None = None,
     ) -> None:
         self.athlete_id = athlete_id
+        self._patience = patience
         self.priority = Priority(priority)
         self._grant = grant
         self._access_token = access_token
@@ -108,7 +122,9 @@ class StravaClient:
         authenticated: bool = True,
     ) -> Any:
         url = f"{settings.STRAVA_API_URL}/{path.lstrip('/')}"
-        attempts = 1 + max(0, settings.STRAVA_MAX_RETRIES)
+        retries = settings.STRAVA_MAX_RETRIES if self._patience is None else self._patience.retries
+        timeout = settings.STRAVA_HTTP_TIMEOUT if self._patience is None else self._patience.timeout
+        attempts = 1 + max(0, retries)
         refreshed = False
         last_error: StravaError | None = None
         attempt = 0
@@ -124,7 +140,7 @@ class StravaClient:
                 self.calls += 1
                 response = http_session().request(
                     method, url, params=params, data=data, files=files, headers=headers,
-                    timeout=settings.STRAVA_HTTP_TIMEOUT,
+                    timeout=timeout,
                 )
             except requests.RequestException as exc:
                 # The request may or may not have reached Strava: its permit stays spent.

@@ -54,3 +54,21 @@ def test_disconnecting_and_deleting_data_removes_the_athlete(page, strava_sim):
     page.wait_for_selector(".message")
     assert "deleted" in page.inner_text(".message")
     assert not Athlete.objects.exists()
+
+
+def test_a_strava_error_on_the_first_page_still_lands_on_the_dashboard_with_the_reason(page, strava_sim, settings):
+    from sandbox.services import sim_config_reset, sim_config_update
+    from stravasync.strava import quota
+
+    settings.WAREHOUSE_FIRST_PAGE_AT_CONNECT = True
+    quota.reset_for_tests()
+    sim_config_update(error_rate=1.0)  # every API call answers 500, 502 or 503; the OAuth exchange still works
+    try:
+        connect(page, strava_sim.url, firstname="Erin")
+    finally:
+        sim_config_reset()
+    assert page.inner_text("#athlete-name") == "Erin Browser"
+    assert page.inner_text("#sync-status [data-reason]") == (
+        "Waiting: Strava answered with an error, so your first activities are queued: "
+        "the background sync fetches them in a moment.")
+    assert "still being fetched" in page.inner_text("#sync-status tr[data-stage=history]")

@@ -38,6 +38,20 @@ def test_a_429_says_when_it_resumes(clock, alice, add_activity):
     assert "15-minute allowance is spent; resumes at 14:45 UTC" in _stage(dashboard_status(athlete=alice), "details").wait
 
 
+def test_a_429_of_a_spent_day_says_it_resumes_at_midnight(clock, alice, add_activity):
+    add_activity(alice, strava_id=501)
+    quota.record_rate_limited({"X-RateLimit-Usage": "150,2000"})
+    wait = _stage(dashboard_status(athlete=alice), "details").wait
+    assert wait == "Strava's daily allowance is spent; resumes at 00:00 UTC"
+
+
+def test_a_retry_after_past_the_window_is_a_pause_not_a_spent_day(clock, alice, add_activity):
+    add_activity(alice, strava_id=501)
+    quota.record_rate_limited({"Retry-After": "1200"})  # 14:33:20 + 20 min
+    wait = _stage(dashboard_status(athlete=alice), "details").wait
+    assert wait == "Strava asked us to pause; resumes at 14:53 UTC"
+
+
 def test_an_inactive_application_is_said_plainly(clock, alice, add_activity):
     add_activity(alice, strava_id=501)
     quota.mark_inactive("Inactive")
@@ -71,4 +85,22 @@ def test_the_dashboard_shows_no_other_athletes_numbers(client, clock, alice, bob
     client.force_login(alice.user)
     page = client.get("/dashboard/").content.decode()
     assert "Bob&#x27;s secret loop" not in page and "Bob's secret loop" not in page
-    assert "0 activities in your warehouse" in page
+    assert 'data-count="0">0 activities</span> in your warehouse' in page
+
+
+def test_a_failed_pull_says_what_strava_did_and_when_it_is_tried_again(clock, alice, add_activity):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ops.waits import clock as clock_text
+    from warehouse.models import SyncState
+
+    add_activity(alice, strava_id=501)
+    retry_at = timezone.now() + timedelta(minutes=4)
+    SyncState.objects.create(athlete=alice, not_before=retry_at,
+                             last_error="will retry: timed out (NetworkError: ReadTimeout calling GET /athlete/activities)")
+    status = dashboard_status(athlete=alice)
+    assert _stage(status, "history").wait == (
+        f"Strava did not answer in time on the last pull; the background sync tries again at {clock_text(retry_at)}")
+    assert status.reasons == []  # the athlete has activities to look at: not a wait that stops everything

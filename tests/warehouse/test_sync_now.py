@@ -107,6 +107,10 @@ def test_when_the_quota_says_wait_post_api_sync_answers_429_with_the_wait_and_it
     assert "try again in" in body["detail"]
     assert body["rate_limit"]["read"]["window"]["remaining"] == 0
     assert SyncRun.objects.get(athlete=alice).error  # the audit log says why
+    # Queued, as the page's form queues it: the dispatcher pulls when the window reopens.
+    from warehouse.models import SyncState
+
+    assert body["queued"] is True and SyncState.objects.get(athlete=alice).next_pull_at is not None
 
 
 @pytest.mark.django_db

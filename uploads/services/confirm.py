@@ -13,7 +13,7 @@ from django.utils import timezone
 from stravasync.strava.client import StravaClient
 from stravasync.strava.errors import RateLimited, StravaError, SubscriptionInactive
 from stravasync.strava.quota import Priority
-from warehouse.services import activities_upsert
+from warehouse.services import activities_upsert, push_live
 
 from ..models import Upload
 from .post import upload_apply_strava, upload_give_back
@@ -31,12 +31,14 @@ def uploads_confirm(*, now: datetime | None = None) -> int:
     Per athlete: one `GET /athlete/activities` around the files' start times settles up to 200
     uploads at once (matched by upload id or external id); only the uploads the list did not
     show (Strava refused them as duplicates or errors) are asked about one by one.
+    While webhooks are live, an upload is left to its `create` event for WEBHOOK_CONFIRM_GRACE_SECONDS.
     """
     now = now or timezone.now()
+    delay = confirm_delay()
     due = Upload.objects.filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
         status=S.PROCESSING,
-        posted_at__lte=now - timedelta(seconds=settings.UPLOADS_CONFIRM_DELAY),
+        posted_at__lte=now - timedelta(seconds=delay),
     ).order_by("athlete_id", "start_time")
     by_athlete: dict[int, list[Upload]] = defaultdict(list)
     for upload in due[:2000]:
@@ -44,7 +46,7 @@ def uploads_confirm(*, now: datetime | None = None) -> int:
     calls = 0
     for athlete_id, uploads in by_athlete.items():
         try:
-            calls += _confirm_athlete(athlete_id, uploads, now)
+            calls += _confirm_athlete(athlete_id, uploads, now, delay)
         except RateLimited:
             break
         except SubscriptionInactive:
@@ -54,12 +56,25 @@ def uploads_confirm(*, now: datetime | None = None) -> int:
     return calls
 
 
-def _confirm_athlete(athlete_id: int, uploads: list[Upload], now: datetime) -> int:
+def confirm_delay() -> float:
+    """Seconds after its post before an upload is worth a confirmer call.
+
+    With webhooks live, the activity's `create` event settles the upload with no confirmer call
+    (webhooks matches its upload_id / external_id), so a call spent earlier is wasted. After the
+    grace the confirmer works as without webhooks: a file Strava refused (duplicate, error) sends no
+    event, and a missed event must not strand an upload.
+    """
+    if push_live():
+        return max(settings.UPLOADS_CONFIRM_DELAY, settings.WEBHOOK_CONFIRM_GRACE_SECONDS)
+    return settings.UPLOADS_CONFIRM_DELAY
+
+
+def _confirm_athlete(athlete_id: int, uploads: list[Upload], now: datetime, delay: float) -> int:
     # Files still to post, or posted too recently to be due, would need a list call of their
     # own if these were settled now: while they come, wait, so one call settles them all.
     more_coming = Upload.objects.filter(
         Q(status__in=[S.QUEUED, S.UPLOADING])
-        | Q(status=S.PROCESSING, posted_at__gt=now - timedelta(seconds=settings.UPLOADS_CONFIRM_DELAY)),
+        | Q(status=S.PROCESSING, posted_at__gt=now - timedelta(seconds=delay)),
         athlete_id=athlete_id,
     ).exists()
     oldest = min(u.posted_at for u in uploads if u.posted_at)

@@ -23,7 +23,7 @@ from .dispatch import (
 )
 from .enrich import activities_enrich, activity_claim, activity_enrich, activity_release
 from .export_import import ImportResult, export_import_request, export_import_stored, export_zip_orphans, strava_export_import
-from .pull import PullResult, activities_pull, next_pull_slot
+from .pull import PullResult, activities_pull, next_pull_slot, push_live
 from .runs import sync_run, sync_run_book, sync_run_fail, sync_run_finish, sync_run_open, sync_state_for
 from .store import (
     UpsertResult,
@@ -57,6 +57,7 @@ __all__ = [
     "pull_claimed",
     "pull_pending_calls",
     "pulls_dispatch",
+    "push_live",
     "rollups_refresh",
     "strava_export_import",
     "summary_columns",

@@ -14,7 +14,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from stravasync.strava.errors import StravaError
+from stravasync.strava.client import Patience
+from stravasync.strava.errors import NetworkError, ServerError, StravaError
 from stravasync.strava.quota import Priority
 from warehouse.models import SyncRun, SyncState
 from warehouse.services.pull import PullResult, activities_pull
@@ -39,26 +40,43 @@ def _claim(state: SyncState) -> bool:
 
 
 def activities_sync_now(*, athlete_id: int, trigger: str = SyncRun.Trigger.WEB,
-                        max_calls: int = SYNC_NOW_MAX_CALLS) -> PullResult:
+                        max_calls: int = SYNC_NOW_MAX_CALLS, patience: Patience | None = None) -> PullResult:
     """An incremental pull at priority interactive; raises SyncBusy, or the StravaError that stopped it."""
     state = sync_state_for(athlete_id=athlete_id)
     if not _claim(state):
         raise SyncBusy("A pull of your activities is already running.")
     try:
         return activities_pull(athlete_id=athlete_id, pull_now=True, history=False, priority=Priority.INTERACTIVE,
-                               max_calls=max_calls, trigger=trigger)
+                               max_calls=max_calls, trigger=trigger, patience=patience)
     finally:
         SyncState.objects.filter(pk=state.pk).update(claimed_until=None)
+
+
+def sync_queue(*, athlete_id: int) -> None:
+    """The athlete's pull is due now: the dispatcher takes it at priority pull when the quota allows."""
+    SyncState.objects.filter(athlete_id=athlete_id).update(next_pull_at=timezone.now())
 
 
 def athlete_first_page(*, athlete_id: int) -> PullResult | None:
     """A newly connected athlete's newest activities, fetched at once at priority interactive.
 
-    Never fails the login: when the quota or Strava says no, the dispatcher takes the first page
-    at priority pull, as it takes the rest of the history.
+    Never fails nor holds up the login: one try with a short timeout (WAREHOUSE_FIRST_PAGE_TIMEOUT),
+    no retries. When the quota or Strava says no, the dispatcher takes the first page at priority
+    pull, as it takes the rest of the history, and the dashboard says why it waits (the SyncState's
+    last error).
     """
+    patience = Patience(retries=0, timeout=settings.WAREHOUSE_FIRST_PAGE_TIMEOUT)
     try:
-        return activities_sync_now(athlete_id=athlete_id, trigger=SyncRun.Trigger.WEB, max_calls=1)
+        return activities_sync_now(athlete_id=athlete_id, trigger=SyncRun.Trigger.WEB, max_calls=1,
+                                   patience=patience)
+    except (ServerError, NetworkError) as exc:
+        # One impatient try says little about Strava: the dispatcher tries at once, with its own
+        # timeout and retries, rather than after the rest a failed pull otherwise gets.
+        SyncState.objects.filter(athlete_id=athlete_id).update(not_before=None)
+        logger.info("first page of athlete %s left to the dispatcher: %s", athlete_id, type(exc).__name__)
     except (StravaError, SyncBusy) as exc:
         logger.info("first page of athlete %s left to the dispatcher: %s", athlete_id, type(exc).__name__)
-        return None
+    except Exception:
+        # A login must never fail for the sake of its first page: the dispatcher fetches it anyway.
+        logger.exception("first page of athlete %s failed; left to the dispatcher", athlete_id)
+    return None

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from stravasync.strava import quota
-from stravasync.strava.client import StravaClient
+from stravasync.strava.client import Patience, StravaClient
 from stravasync.strava.errors import StravaError
 from stravasync.strava.quota import Grant, Kind, Priority
 from warehouse.models import SyncRun, SyncState
@@ -37,9 +37,14 @@ def push_live_register(check: Callable[[], bool]) -> None:
         _push_live_checks.append(check)
 
 
+def push_live() -> bool:
+    """Whether Strava pushes events to us (a higher app registered a check that says so)."""
+    return any(check() for check in _push_live_checks)
+
+
 def pull_interval() -> int:
     """Seconds between two pulls of an athlete: hourly, or a daily reconciliation while events are pushed."""
-    if any(check() for check in _push_live_checks):
+    if push_live():
         return max(60, int(settings.WAREHOUSE_RECONCILE_INTERVAL))
     return max(60, int(settings.WAREHOUSE_PULL_INTERVAL))
 
@@ -105,6 +110,7 @@ def activities_pull(
     run: SyncRun | None = None,
     on_page: PageCallback | None = None,
     should_stop: Callable[[], bool] | None = None,
+    patience: Patience | None = None,
 ) -> PullResult:
     """Bring the athlete's activities up to date: finish any backfill, then pull what is new.
 
@@ -119,7 +125,8 @@ def activities_pull(
     `max_calls` bounds the calls (the dispatcher gives one permit per task); `pull_now` pulls
     new activities even if the athlete's sweep slot has not come; `full` walks the history again;
     `history=False` fetches only what is new (a person waiting): the rest of a backfill is left to the
-    dispatcher at its own priority. `priority` is the quota priority of every call.
+    dispatcher at its own priority. `priority` is the quota priority of every call; `patience` how long
+    each call may wait on Strava (default: the settings' timeout and retries).
     StravaErrors are recorded on the SyncState and the run, then raised. A `run` given by the
     caller (a command that waits for the quota and calls again) is booked but left open.
     """
@@ -137,7 +144,7 @@ def activities_pull(
                                                notes={"full": True} if full else None, finish=False,
                                                open_on=(StravaError,) if dispatched else ()))
         result = _pull_pages(state, run, max_calls=max_calls, pull_now=pull_now, history=history, priority=priority,
-                             grant=grant, on_page=on_page, should_stop=should_stop)
+                             grant=grant, on_page=on_page, should_stop=should_stop, patience=patience)
         if own_run and (result.done or trigger != SyncRun.Trigger.DISPATCHER):
             sync_run_finish(run)
     return result
@@ -146,8 +153,8 @@ def activities_pull(
 def _pull_pages(state: SyncState, run: SyncRun, *, max_calls: int | None, pull_now: bool, history: bool,
                 priority: Priority,
                 grant: dict | Grant | None, on_page: PageCallback | None,
-                should_stop: Callable[[], bool] | None) -> PullResult:
-    client = StravaClient(athlete_id=state.athlete_id, priority=priority, grant=_permit(grant))
+                should_stop: Callable[[], bool] | None, patience: Patience | None = None) -> PullResult:
+    client = StravaClient(athlete_id=state.athlete_id, priority=priority, grant=_permit(grant), patience=patience)
     result = PullResult(run_id=run.pk)
     incremental_done = False
     booked = 0
