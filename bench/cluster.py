@@ -329,6 +329,8 @@ def run(args: argparse.Namespace, work: Path, roles: Roles) -> bool:
     for env in (simenv, app):
         roles.start("w1" if env is app else "sim", "release", role_argv(commands["release"]), env).wait(timeout=300)
     roles.start("sim", "web", role_argv(commands["web"]), simenv)
+    # As the web unit's ExecStartPre (docs/deploy.md): the manifest whitenoise serves from.
+    roles.start("web", "collectstatic", ["python", "manage.py", "collectstatic", "--noinput", "-v", "0"], app).wait(300)
     roles.start("web", "web", role_argv(commands["web"]), app)
     seeded = json.loads(subprocess.run(["ip", "netns", "exec", f"{PREFIX}-sim", sys.executable, "bench/cluster_tasks.py",
                                         "sim-seed", str(args.athletes), str(args.history)],

@@ -66,7 +66,7 @@ def insert_series(table: str, count: int, values: dict[str, str], *, start: int 
             columns.setdefault(name, NEUTRAL[data_type])
         names = ", ".join(f'"{c}"' for c in columns)
         cursor.execute(f"INSERT INTO {table} ({names}) SELECT {', '.join(columns.values())} "
-                       f"FROM generate_series({start}, {start + count - 1}) AS g")
+                       f"FROM generate_series({start}::bigint, {start + count - 1}) AS g")
 
 
 def load(args: argparse.Namespace) -> dict[str, int]:
@@ -95,8 +95,8 @@ def load(args: argparse.Namespace) -> dict[str, int]:
     # Activities, five minutes apart backwards from 2026 (1,000,000 span 9.5 years); odd ones lack details.
     activity = {
         "strava_id": "{base} + g", "athlete_id": "{athlete}", "name": "'Ride ' || g",
-        "sport_type": "(ARRAY['Ride','Run','VirtualRide','Walk','Swim','GravelRide'])[1 + g % 6]",
-        "type": "(ARRAY['Ride','Run','VirtualRide','Walk','Swim','Ride'])[1 + g % 6]",
+        "sport_type": "(ARRAY['Ride','Run','VirtualRide','Walk','Swim','GravelRide'])[(1 + g % 6)::int]",
+        "type": "(ARRAY['Ride','Run','VirtualRide','Walk','Swim','Ride'])[(1 + g % 6)::int]",
         "start_date": "timestamptz '2026-01-01 00:00:00+00' - g * interval '5 minutes'",
         "start_date_local": "timestamptz '2026-01-01 01:00:00+00' - g * interval '5 minutes'",
         "start_day": "(timestamp '2026-01-01 01:00:00' - g * interval '5 minutes')::date",
