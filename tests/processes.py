@@ -56,3 +56,35 @@ def kill(process: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
     except ProcessLookupError:
         return
     process.wait(timeout=30)
+
+
+def compressed_windows(settings, *, window: int, limit: int, **quota: object) -> dict[str, object]:
+    """The same short Strava windows for our quota (here, and in worker processes through the
+    environment: the returned values) and for the simulator; `quota` adds or overrides QUOTA_* settings."""
+    values: dict[str, object] = {
+        "QUOTA_WINDOW_SECONDS": window, "QUOTA_LIMIT_SHORT": limit, "QUOTA_READ_LIMIT_SHORT": limit,
+        "QUOTA_LIMIT_DAILY": 100_000, "QUOTA_READ_LIMIT_DAILY": 100_000, **quota,
+    }
+    for name, value in values.items():
+        setattr(settings, name, value)
+    settings.SANDBOX_WINDOW_SECONDS = window
+    settings.SANDBOX_LIMIT_SHORT = settings.SANDBOX_READ_LIMIT_SHORT = limit
+    settings.SANDBOX_LIMIT_DAILY = settings.SANDBOX_READ_LIMIT_DAILY = 100_000
+    return values
+
+
+def spend_foreign_calls(url: str, token: str, count: int, *, threads: int = 4, timeout: float = 10.0) -> list[int]:
+    """Another program with our client id: it knows nothing of our quota. Status codes (0: no answer)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    def one(_: int) -> int:
+        try:
+            return requests.get(f"{url}/athlete", headers={"Authorization": f"Bearer {token}"},
+                                timeout=timeout).status_code
+        except requests.RequestException:
+            return 0
+
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(one, range(count)))

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import io
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import requests
 from django.db import transaction
 
 from tests import processes
@@ -47,26 +45,8 @@ def gpx(index: int) -> bytes:
 
 
 def limits(settings) -> dict[str, object]:
-    values: dict[str, object] = {
-        "QUOTA_WINDOW_SECONDS": WINDOW, "QUOTA_LIMIT_SHORT": LIMIT, "QUOTA_READ_LIMIT_SHORT": LIMIT,
-        "QUOTA_LIMIT_DAILY": 100_000, "QUOTA_READ_LIMIT_DAILY": 100_000, "QUOTA_EDGE_SECONDS": 0.2,
-        "QUOTA_WINDOW_PROBE_PERMITS": 1,
-    }
-    for name, value in values.items():
-        setattr(settings, name, value)
-    settings.SANDBOX_WINDOW_SECONDS = WINDOW
-    settings.SANDBOX_LIMIT_SHORT = settings.SANDBOX_READ_LIMIT_SHORT = LIMIT
-    settings.SANDBOX_LIMIT_DAILY = settings.SANDBOX_READ_LIMIT_DAILY = 100_000
-    return values
-
-
-def spend_foreign_calls(url: str, token: str, count: int) -> list[int]:
-    """Another program with our client id: it knows nothing of our quota."""
-    def one(_: int) -> int:
-        return requests.get(f"{url}/athlete", headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code
-
-    with ThreadPoolExecutor(4) as pool:
-        return list(pool.map(one, range(count)))
+    return processes.compressed_windows(settings, window=WINDOW, limit=LIMIT, QUOTA_EDGE_SECONDS=0.2,
+                                        QUOTA_WINDOW_PROBE_PERMITS=1)
 
 
 def test_a_foreign_spend_at_a_windows_start_costs_at_most_one_429(sim_connected_athlete, settings, tmp_path):
@@ -85,7 +65,7 @@ def test_a_foreign_spend_at_a_windows_start_costs_at_most_one_429(sim_connected_
         time.sleep(3)  # the cluster and the dispatcher boot, idle
         window_start = (int(time.time() // WINDOW) + 1) * WINDOW
         time.sleep(window_start - time.time() + 0.05)
-        statuses = spend_foreign_calls(settings.STRAVA_API_URL, athlete.token.access_token, FOREIGN)
+        statuses = processes.spend_foreign_calls(settings.STRAVA_API_URL, athlete.token.access_token, FOREIGN)
         assert statuses == [200] * FOREIGN
         batch = services.batch_create(athlete=athlete, source="folder", label="after a foreign spend")
         with transaction.atomic():  # the backlog appears at once, as a dropped zip's files do

@@ -21,12 +21,10 @@ import shutil
 import subprocess
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import requests
 
 from activityfiles import classify_file
 from stravasync.strava.models import QuotaState
@@ -130,35 +128,15 @@ def test_shifted_copies_of_a_real_track_are_distinct_eligible_activities(tmp_pat
 
 def quota_settings(settings) -> dict[str, object]:
     """The same compressed windows here (the simulator) and in the workers (their environment)."""
-    values: dict[str, object] = {
-        "QUOTA_WINDOW_SECONDS": WINDOW, "QUOTA_LIMIT_SHORT": LIMIT, "QUOTA_READ_LIMIT_SHORT": LIMIT,
-        "QUOTA_LIMIT_DAILY": 100_000, "QUOTA_READ_LIMIT_DAILY": 100_000,
+    return processes.compressed_windows(
+        settings, window=WINDOW, limit=LIMIT,
         # The edge guards against the time between a permit's check and Strava counting the call;
         # here that includes the simulator's waits for the SQLite lock on a busy 2-core machine
         # (0.2 s let a call granted late in one window be counted early in the next: one 429).
-        "QUOTA_EDGE_SECONDS": 0.5, "QUOTA_RESERVE_RELEASE": 0.3,
+        QUOTA_EDGE_SECONDS=0.5, QUOTA_RESERVE_RELEASE=0.3,
         # Every window is probed; a probe lost to a timeout is retried well within the window.
-        "QUOTA_WINDOW_PROBE_PERMITS": 1, "QUOTA_WINDOW_PROBE_TIMEOUT": 2 * HTTP_TIMEOUT,
-    }
-    for name, value in values.items():
-        setattr(settings, name, value)
-    settings.SANDBOX_WINDOW_SECONDS = WINDOW
-    settings.SANDBOX_LIMIT_SHORT = settings.SANDBOX_READ_LIMIT_SHORT = LIMIT
-    settings.SANDBOX_LIMIT_DAILY = settings.SANDBOX_READ_LIMIT_DAILY = 100_000
-    return values
-
-
-def spend_foreign_calls(url: str, token: str, count: int) -> list[int]:
-    """Another program with our client id, at full speed: it knows nothing of our quota."""
-    def one(_: int) -> int:
-        try:
-            return requests.get(f"{url}/athlete", headers={"Authorization": f"Bearer {token}"},
-                                timeout=2 * SLOW_SECONDS).status_code
-        except requests.RequestException:
-            return 0
-
-    with ThreadPoolExecutor(16) as pool:
-        return list(pool.map(one, range(count)))
+        QUOTA_WINDOW_PROBE_PERMITS=1, QUOTA_WINDOW_PROBE_TIMEOUT=2 * HTTP_TIMEOUT,
+    )
 
 
 def test_a_thousand_files_through_faults_kills_and_a_foreign_spend_settle_exactly_once(
@@ -226,7 +204,8 @@ def test_a_thousand_files_through_faults_kills_and_a_foreign_spend_settle_exactl
         time.sleep(window_start - 0.5 - time.time())
         QuotaState.objects.update(closed_until=datetime.fromtimestamp(window_start + WINDOW, UTC))
         time.sleep(window_start - time.time())
-        foreign = spend_foreign_calls(settings.STRAVA_API_URL, athlete.token.access_token, FOREIGN)
+        foreign = processes.spend_foreign_calls(settings.STRAVA_API_URL, athlete.token.access_token, FOREIGN,
+                                                threads=16, timeout=2 * SLOW_SECONDS)
         QuotaState.objects.update(closed_until=None)
         foreign_window = (window_start, window_start + WINDOW)
         note(f"foreign spend of {FOREIGN} at a window's start: {Counter(foreign)} "
