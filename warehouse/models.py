@@ -17,6 +17,7 @@ from datetime import date
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from accounts.models import Athlete
 
@@ -127,6 +128,12 @@ class Activity(models.Model):
         if self.start_date is not None:  # derived, so it can never disagree with the start
             self.start_day = local_day(self.start_date_local, self.start_date)
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def get_absolute_url(self) -> str:
+        # By Strava's id once Strava has it (the address people know); a file's activity by ours until then.
+        if self.strava_id is not None:
+            return reverse("warehouse:activity", args=[self.strava_id])
+        return reverse("warehouse:file-activity", args=[self.pk])
 
     @property
     def strava_url(self) -> str:
