@@ -245,10 +245,11 @@ def strava_match(*, athlete_id: int, start: datetime | None, sport: str) -> int 
     """The Strava id of a warehouse activity that is this one (start ±2 min, compatible sport); no API call."""
     if start is None:
         return None
-    near = Activity.objects.filter(athlete_id=athlete_id, start_date__gte=start - MATCH_WINDOW,
+    # Only what Strava has: an activity the warehouse knows from a file alone (strava_id null) still needs sending.
+    near = Activity.objects.filter(athlete_id=athlete_id, strava_id__isnull=False, start_date__gte=start - MATCH_WINDOW,
                                    start_date__lte=start + MATCH_WINDOW).values_list("strava_id", "sport_type")
     for strava_id, sport_type in near:
-        if sports_compatible(sport, sport_type):
+        if strava_id is not None and sports_compatible(sport, sport_type):
             return strava_id
     return None
 

@@ -267,6 +267,12 @@ WEBHOOK_CONFIRM_GRACE_SECONDS = env.float("WEBHOOK_CONFIRM_GRACE_SECONDS", defau
 UPLOADS_CLAIM_TIMEOUT = env.int("UPLOADS_CLAIM_TIMEOUT", default=300)
 # Transient failures (5xx, network) are retried this many times per file before it is failed.
 UPLOADS_MAX_ATTEMPTS = env.int("UPLOADS_MAX_ATTEMPTS", default=5)
+# Files first: every activity file is read into the warehouse by workers, this many files per task
+# (a full read takes up to a few seconds for a long ride), at most this many tasks at once, each
+# holding its files for the lease (seconds) before another worker may take them over.
+UPLOADS_WAREHOUSE_CHUNK = env.int("UPLOADS_WAREHOUSE_CHUNK", default=10)
+UPLOADS_WAREHOUSE_TASKS = env.int("UPLOADS_WAREHOUSE_TASKS", default=2)
+UPLOADS_WAREHOUSE_LEASE = env.int("UPLOADS_WAREHOUSE_LEASE", default=900)
 
 # The dispatcher loop (manage.py run_dispatcher) runs these steps every DISPATCH_INTERVAL seconds.
 DISPATCH_STEPS = [
@@ -275,6 +281,8 @@ DISPATCH_STEPS = [
     "webhooks.services.webhook_events_dispatch",
     "uploads.services.uploads_dispatch",
     "uploads.services.uploads_confirm",
+    # Files first: accepted activity files read into the warehouse by workers (no Strava permit).
+    "uploads.services.uploads_warehouse_dispatch",
     # Warehouse: in priority order (pull before enrich), so within a tick the higher takes its permits first.
     "warehouse.services.pulls_dispatch",
     "warehouse.services.enrich_dispatch",

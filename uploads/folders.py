@@ -11,7 +11,7 @@ from pathlib import Path
 from .models import Upload
 
 EXTENSIONS = (".fit", ".fit.gz", ".gpx", ".gpx.gz", ".tcx", ".tcx.gz", ".zip", ".gz")
-TIDY_DIRS = ("_junk", "_failed", "_uploaded")
+TIDY_DIRS = ("_junk", "_failed", "_uploaded", "_kept")
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,8 @@ def tidy_target(statuses: list[str]) -> str | None:
         return "_failed"
     if all(s == Upload.Status.JUNK for s in statuses):
         return "_junk"
+    if Upload.Status.LOCAL in statuses and Upload.Status.DONE not in statuses:
+        return "_kept"  # kept here only: in the warehouse, never sent
     return "_uploaded"
 
 

@@ -21,6 +21,8 @@ class UploadBatch(models.Model):
     file_count = models.PositiveIntegerField(default=0)
     counts = models.JSONField(default=dict, blank=True, help_text="files per final state, set when finished")
     api_calls = models.PositiveIntegerField(default=0, help_text="Strava calls spent on this batch")
+    # "Keep here only": the files fill the warehouse and are never sent (their uploads settle as local).
+    local_only = models.BooleanField(default=False, help_text="keep the files here; send nothing to Strava")
 
     class Meta:
         ordering = ["-created_at"]
@@ -42,8 +44,12 @@ class Upload(models.Model):
         UPLOADING = "uploading"
         PROCESSING = "processing"
         DONE = "done"
+        LOCAL = "local", "kept here, not sent"
 
-    FINAL = (Status.JUNK, Status.DUPLICATE, Status.FAILED, Status.DONE)
+    FINAL = (Status.JUNK, Status.DUPLICATE, Status.FAILED, Status.DONE, Status.LOCAL)
+    # An activity file of the athlete's own (not junk, refused or a byte-for-byte copy): the
+    # warehouse holds its activity, whether or not it goes to Strava.
+    ACTIVITY_FILE = (Status.QUEUED, Status.UPLOADING, Status.PROCESSING, Status.DONE, Status.DUPLICATE, Status.LOCAL)
 
     batch = models.ForeignKey(UploadBatch, on_delete=models.CASCADE, related_name="uploads")
     athlete = models.ForeignKey(Athlete, on_delete=models.CASCADE, related_name="uploads")
@@ -68,6 +74,10 @@ class Upload(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     posted_at = models.DateTimeField(null=True, blank=True)
     settled_at = models.DateTimeField(null=True, blank=True)
+    # The file read into the warehouse (uploads.services.warehousing): null while owed; a lease
+    # while a worker reads it, so a worker that vanished leaves it to the next.
+    warehoused_at = models.DateTimeField(null=True, blank=True)
+    warehouse_claimed_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -77,6 +87,10 @@ class Upload(models.Model):
             models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["athlete", "sha256"]),
             models.Index(fields=["athlete", "status"]),
+            # The files still owed to the warehouse: small however many uploads there are.
+            models.Index(fields=["id"], name="upload_warehouse_backlog",
+                         condition=models.Q(warehoused_at__isnull=True,
+                                            status__in=["queued", "uploading", "processing", "done", "duplicate", "local"])),
         ]
 
     def __str__(self) -> str:

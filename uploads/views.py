@@ -52,7 +52,10 @@ def upload_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 def batch_create(request: HttpRequest) -> JsonResponse:
     athlete = athlete_of_request(request)
-    batch = services.batch_create(athlete=athlete, source=UploadBatch.Source.WEB, label="browser upload")
+    # "Keep here only": the files fill the warehouse and go nowhere; the default also sends them to Strava.
+    local_only = request.POST.get("send") == "no"
+    batch = services.batch_create(athlete=athlete, source=UploadBatch.Source.WEB, local_only=local_only,
+                                  label="browser upload, kept here only" if local_only else "browser upload")
     return JsonResponse({"id": batch.pk, "url": reverse("uploads:batch", args=[batch.pk])}, status=201)
 
 

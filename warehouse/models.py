@@ -4,6 +4,10 @@
 the raw JSON beside them. The row is also the enrich queue of record: `detail_fetched_at` null
 means one `GET /activities/{id}` is still owed. Segment efforts are not stored here: the
 segments app reads them from `detail` and sets `efforts_stored_at`.
+
+An activity may also come from a file the athlete gave (source "file"): built from the file with
+no call, `strava_id` null until Strava's copy arrives and merges into the same row
+(warehouse.services.files). Such a row owes no detail call, so its `detail_fetched_at` is set.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from datetime import date
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from accounts.models import Athlete
 
@@ -23,8 +28,11 @@ class Activity(models.Model):
     class Source(models.TextChoices):
         API = "api", "Strava API"
         EXPORT = "export", "Strava export"
+        FILE = "file", "activity file"
 
-    strava_id = models.BigIntegerField(unique=True)
+    # Null while the activity is known only from a file; unique when set (SQLite and PostgreSQL
+    # alike let a unique column hold many NULLs, and ON CONFLICT (strava_id) keeps working).
+    strava_id = models.BigIntegerField(unique=True, null=True, blank=True)
     athlete = models.ForeignKey(Athlete, on_delete=models.CASCADE, related_name="activities")
     name = models.CharField(max_length=255, blank=True)
     sport_type = models.CharField(max_length=40, blank=True)
@@ -74,6 +82,11 @@ class Activity(models.Model):
     end_lng = models.FloatField(null=True, blank=True)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.API)
     export_file = models.CharField(max_length=255, blank=True, help_text="the activity file inside a Strava export")
+    # The uploads.Upload whose file this activity was built from (or linked to). A plain id, not a
+    # foreign key: the uploads app sits above the warehouse, which never depends on it.
+    upload_pk = models.BigIntegerField(null=True, blank=True, db_index=True,
+                                       help_text="the Upload (our id) whose file this activity came from")
+    device_name = models.CharField(max_length=255, blank=True, help_text="the recording device, from the file")
     detail_fetched_at = models.DateTimeField(null=True, blank=True)
     efforts_stored_at = models.DateTimeField(null=True, blank=True)
     # Enrich bookkeeping: a lease taken before the call, and a rest after a refusal or failure.
@@ -109,16 +122,27 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         # Ids only: admin pages and logs show this to staff, who must not see athletes' activity names.
-        return f"activity {self.strava_id}"
+        return f"activity {self.strava_id}" if self.strava_id else f"file activity {self.pk}"
 
     def save(self, *args: object, **kwargs: object) -> None:
         if self.start_date is not None:  # derived, so it can never disagree with the start
             self.start_day = local_day(self.start_date_local, self.start_date)
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
+    def get_absolute_url(self) -> str:
+        # By Strava's id once Strava has it (the address people know); a file's activity by ours until then.
+        if self.strava_id is not None:
+            return reverse("warehouse:activity", args=[self.strava_id])
+        return reverse("warehouse:file-activity", args=[self.pk])
+
     @property
     def strava_url(self) -> str:
-        return f"{settings.STRAVA_WEB_URL}/activities/{self.strava_id}"
+        return f"{settings.STRAVA_WEB_URL}/activities/{self.strava_id}" if self.strava_id else ""
+
+    @property
+    def on_strava(self) -> bool:
+        """Strava has this activity (a file row has none until its copy arrives)."""
+        return self.strava_id is not None
 
     @property
     def has_detail(self) -> bool:

@@ -43,7 +43,8 @@ EXPORT_COLUMNS = (
     "elapsed_time", "total_elevation_gain", "average_speed", "max_speed", "average_heartrate", "max_heartrate",
     "average_watts", "weighted_average_watts", "max_watts", "kilojoules", "calories", "average_cadence",
     "kudos_count", "achievement_count", "commute", "trainer", "manual", "private", "gear_id", "gear_name",
-    "external_id", "upload_id", "start_lat", "start_lng", "end_lat", "end_lng", "description", "summary_polyline",
+    "external_id", "upload_id", "source", "device_name", "start_lat", "start_lng", "end_lat", "end_lng", "description",
+    "summary_polyline",
 )
 METRICS = {
     "distance": ("Distance", "km"),
@@ -149,6 +150,11 @@ def activity_list_page(*, athlete: Athlete, filters: ActivityFilters, page: int,
 
 def activity_for(*, athlete: Athlete, strava_id: int) -> Activity | None:
     return Activity.objects.filter(athlete=athlete, strava_id=strava_id).first()
+
+
+def file_activity_for(*, athlete: Athlete, pk: int) -> Activity | None:
+    """An activity known only from the athlete's file (no Strava id yet), by our id."""
+    return Activity.objects.filter(athlete=athlete, pk=pk, strava_id__isnull=True).first()
 
 
 def sports_for(*, athlete: Athlete) -> list[str]:

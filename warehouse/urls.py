@@ -12,5 +12,6 @@ urlpatterns = [
     path("sync/", views.sync_now, name="sync"),
     path("import/", views.import_page, name="import"),
     path("<int:strava_id>/", views.activity_page, name="activity"),
+    path("file/<int:pk>/", views.file_activity_page, name="file-activity"),
     path("<int:strava_id>.json", views.activity_json, name="activity-json"),
 ]

@@ -87,7 +87,22 @@ def _efforts(activity: Activity) -> tuple[Any, str]:
 
 @login_required
 def activity_page(request: HttpRequest, strava_id: int) -> HttpResponse:
-    activity = _activity(request, strava_id)
+    return _activity_render(request, _activity(request, strava_id))
+
+
+@login_required
+def file_activity_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """An activity known only from the athlete's own file; once Strava has it, its page is by Strava's id."""
+    activity = selectors.file_activity_for(athlete=athlete_of_request(request), pk=pk)
+    if activity is None:
+        moved = Activity.objects.filter(athlete=athlete_of_request(request), pk=pk).first()
+        if moved is None:
+            raise Http404("No such activity of yours")
+        return redirect(moved.get_absolute_url())
+    return _activity_render(request, activity)
+
+
+def _activity_render(request: HttpRequest, activity: Activity) -> HttpResponse:
     detail = activity.detail or {}
     polyline = (detail.get("map") or {}).get("polyline") or activity.summary_polyline
     efforts, efforts_template = _efforts(activity)
@@ -97,7 +112,7 @@ def activity_page(request: HttpRequest, strava_id: int) -> HttpResponse:
         "splits": _splits(activity),
         "efforts": efforts,
         "efforts_template": efforts_template,
-        "device": detail.get("device_name") or "",
+        "device": detail.get("device_name") or activity.device_name,
     }
     return render(request, "warehouse/activity.html", context)
 

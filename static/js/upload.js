@@ -68,7 +68,9 @@
     if (!chosen.length) return;
     document.getElementById("start-upload").disabled = true;
     document.getElementById("progress").hidden = false;
-    const batch = await fetch(form.action, { method: "POST", headers: { "X-CSRFToken": csrf } }).then((r) => r.json());
+    const choice = new FormData();  // only the send choice: the files follow in their own requests
+    choice.append("send", (form.querySelector('input[name="send"]:checked') || { value: "yes" }).value);
+    const batch = await fetch(form.action, { method: "POST", headers: { "X-CSRFToken": csrf }, body: choice }).then((r) => r.json());
     const total = chosen.reduce((n, f) => n + f.size, 0);
     let sent = 0;
     for (const group of groups(chosen)) {

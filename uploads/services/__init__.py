@@ -21,6 +21,12 @@ from .post import upload_post, uploads_dispatch, uploads_pending_calls, uploads_
 from .reports import batch_report_store
 from .review import upload_anyway, upload_retry, uploads_retry_failed, uploads_retryable
 from .states import TRANSITIONS, batch_refresh, upload_transition
+from .warehousing import (
+    uploads_warehouse,
+    uploads_warehouse_claim,
+    uploads_warehouse_dispatch,
+    uploads_warehouse_pending,
+)
 
 __all__ = [
     "TRANSITIONS",
@@ -43,5 +49,9 @@ __all__ = [
     "uploads_requeue_stale",
     "uploads_retry_failed",
     "uploads_retryable",
+    "uploads_warehouse",
+    "uploads_warehouse_claim",
+    "uploads_warehouse_dispatch",
+    "uploads_warehouse_pending",
     "spools_clean",
 ]

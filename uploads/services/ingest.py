@@ -4,14 +4,16 @@ classify again, delete; and the batch that gathers one drop of files."""
 from __future__ import annotations
 
 from accounts.models import Athlete
+from warehouse.services.files import activities_of_upload_forget
 
 from ..models import Upload, UploadBatch
 from .states import S, batch_refresh, upload_transition
 from .storage import stored_file_classify
 
 
-def batch_create(*, athlete: Athlete, source: str, label: str = "") -> UploadBatch:
-    return UploadBatch.objects.create(athlete=athlete, source=source, label=label[:500])
+def batch_create(*, athlete: Athlete, source: str, label: str = "", local_only: bool = False) -> UploadBatch:
+    """A new drop of files; `local_only` ("keep here only"): they fill the warehouse and go nowhere."""
+    return UploadBatch.objects.create(athlete=athlete, source=source, label=label[:500], local_only=local_only)
 
 
 def upload_reclassify(*, upload: Upload) -> Upload:
@@ -38,7 +40,9 @@ def upload_delete(*, upload: Upload) -> bool:
     """Delete a settled (or waiting) upload and its stored file, unless another row shares it."""
     if upload.status in (S.UPLOADING, S.PROCESSING):
         return False
-    batch_id = upload.batch_id
+    batch_id, upload_pk = upload.batch_id, upload.pk
     upload.delete()  # its stored file goes with it (uploads.signals), unless another row shares it
+    # The activity only this file made goes too; one Strava has stays, without the link.
+    activities_of_upload_forget(upload_pk=upload_pk)
     batch_refresh(batch_id=batch_id)
     return True

@@ -168,9 +168,12 @@ class _Intake:
         # Accepted within every limit: only now do its bytes reach the storage.
         key = self.keeper.keep(spool, athlete_id=self.batch.athlete_id, sha256=sha, data_type=verdict.data_type or "")
         to = {"eligible": S.QUEUED, "junk": S.JUNK}.get(verdict.status, S.FAILED)
-        upload = self.add(name, to, reason=verdict.reason, **fields)
+        reason = verdict.reason
+        if to == S.QUEUED and self.batch.local_only:
+            to, reason = S.LOCAL, "kept here only: in your activities and stats, not sent to Strava"
+        upload = self.add(name, to, reason=reason, **fields)
         self.stored[id(upload)] = key
-        if to == S.QUEUED:
+        if to in (S.QUEUED, S.LOCAL):
             self.mine.setdefault(sha, upload)
 
     def _originals(self) -> QuerySet[Upload]:

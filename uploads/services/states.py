@@ -10,6 +10,8 @@ from django.db import transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
+from warehouse.services.files import activity_file_on_strava
+
 from ..models import Upload, UploadBatch, UploadEvent
 
 S = Upload.Status
@@ -17,7 +19,7 @@ S = Upload.Status
 # Which states may follow which: anything else is refused, so a late or repeated task
 # cannot move a settled upload.
 TRANSITIONS: dict[str, set[str]] = {
-    S.RECEIVED: {S.JUNK, S.DUPLICATE, S.FAILED, S.QUEUED},
+    S.RECEIVED: {S.JUNK, S.DUPLICATE, S.FAILED, S.QUEUED, S.LOCAL},
     S.QUEUED: {S.UPLOADING, S.JUNK, S.FAILED},
     S.UPLOADING: {S.PROCESSING, S.DONE, S.DUPLICATE, S.FAILED, S.QUEUED},
     S.PROCESSING: {S.DONE, S.DUPLICATE, S.FAILED, S.QUEUED},
@@ -25,6 +27,8 @@ TRANSITIONS: dict[str, set[str]] = {
     S.JUNK: {S.RECEIVED, S.QUEUED},
     S.DUPLICATE: {S.RECEIVED},
     S.DONE: set(),
+    # Kept here, not sent ("keep here only"): final, but a person may still send it later.
+    S.LOCAL: {S.QUEUED},
 }
 
 
@@ -46,9 +50,13 @@ def upload_transition(*, upload_id: int, to: str, reason: str | None = None,
         Upload.objects.filter(pk=upload_id).update(**updates)
         UploadEvent.objects.create(upload_id=upload_id, from_status=current, to_status=to, reason=reason or "")
     if to in Upload.FINAL:
-        batch_id = Upload.objects.filter(pk=upload_id).values_list("batch_id", flat=True).first()
+        batch_id, athlete_id = Upload.objects.filter(pk=upload_id).values_list("batch_id", "athlete_id").first() or (None, None)
         if batch_id:
             batch_refresh(batch_id=batch_id)
+        strava_id = fields.get("activity_id") if to == S.DONE else fields.get("duplicate_of_activity")
+        if to in (S.DONE, S.DUPLICATE) and isinstance(strava_id, int) and athlete_id is not None:
+            # Strava has the file's activity now: the warehouse row built from the file becomes it (no call).
+            activity_file_on_strava(athlete_id=athlete_id, upload_pk=upload_id, strava_id=strava_id)
     return True
 
 

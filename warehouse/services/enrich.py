@@ -45,7 +45,8 @@ def activity_enrich(
     """
     activity = _activity(activity_id)
     permit = _permit(grant)
-    if activity is None or (activity.detail_fetched_at is not None and not force):
+    # A row known only from a file has nothing at Strava to fetch (yet).
+    if activity is None or activity.strava_id is None or (activity.detail_fetched_at is not None and not force):
         if permit is not None:
             quota.release(permit, 1, kind=Kind.READ)
         return False

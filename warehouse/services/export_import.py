@@ -29,6 +29,7 @@ from stravasync.zipread import UNREADABLE, MemberRefused, ReadBudget, member_ope
 from warehouse import strava_export
 from warehouse.models import Activity, SyncRun, SyncState
 from warehouse.routes import polyline_encode, route_from_file, thin
+from warehouse.services.files import file_row_claim, file_rows_match
 from warehouse.services.runs import sync_run, sync_run_finish, sync_state_for
 from warehouse.services.store import UPSERT_CHUNK, rollups_refresh
 
@@ -89,6 +90,7 @@ class ImportResult:
     skipped: int = 0
     routes: int = 0
     manual_complete: int = 0  # manual activities: the export is their whole detail, no call needed
+    merged: int = 0  # activities the warehouse had from the athlete's files: the export filled those rows
     errors: list[str] = field(default_factory=list)
     files_refused: list[str] = field(default_factory=list)  # activity files past a limit: no route from them
     columns: strava_export.ColumnMap | None = None
@@ -98,7 +100,7 @@ class ImportResult:
     def notes(self) -> dict[str, Any]:
         return {
             "rows": self.rows, "filled": self.filled, "unchanged": self.unchanged, "skipped": self.skipped,
-            "routes": self.routes, "manual_complete": self.manual_complete, "errors": self.errors[:50],
+            "routes": self.routes, "manual_complete": self.manual_complete, "merged": self.merged, "errors": self.errors[:50],
             "files_refused": self.files_refused[:50],
             "language": self.columns.language if self.columns else "",
             "columns_by_position": self.columns.by_position if self.columns else [],
@@ -246,9 +248,20 @@ def _import_chunk(athlete_id: int, chunk: list[strava_export.ExportActivity], re
     }
     create: list[Activity] = []
     fill: list[Activity] = []
+    # Activities new to the warehouse that it holds from the athlete's own files: the export fills those rows.
+    from_files = file_rows_match(athlete_id=athlete_id, incoming={
+        item.strava_id: item.columns for item in chunk if item.strava_id not in existing})
     for item in chunk:
         columns = {**item.columns, "start_day": item.columns["start_date"].date()}
         old = existing.get(item.strava_id)
+        file_row = from_files.get(item.strava_id) if old is None else None
+        if file_row is not None and file_row_claim(
+            file_row, strava_id=item.strava_id, columns=columns, export_row=item.row, updated_at=now,
+            detail=_manual_detail(item.strava_id, columns) if columns["manual"] else None,
+            detail_fetched_at=now if columns["manual"] else None, enrich_not_before=None,
+        ):
+            result.merged += 1
+            continue
         if old is None:
             activity = Activity(strava_id=item.strava_id, athlete_id=athlete_id, source=Activity.Source.EXPORT,
                                 export_row=item.row, created_at=now, updated_at=now, **columns)

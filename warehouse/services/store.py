@@ -20,6 +20,7 @@ from django.utils.dateparse import parse_datetime
 
 from warehouse.models import Activity, Rollup, local_day
 from warehouse.routes import polyline_decode, polyline_encode, thin
+from warehouse.services.files import file_row_claim, file_rows_match
 from warehouse.signals import activity_detail_stored
 
 logger = logging.getLogger(__name__)
@@ -148,6 +149,7 @@ class UpsertResult:
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0  # another athlete's activity id: never moved between athletes
+    merged: int = 0  # Strava's copy of an activity the warehouse had from a file: filled into that row
     days: set[date] = field(default_factory=set)  # local days whose rollups changed
     newest: datetime | None = None
     oldest: datetime | None = None
@@ -157,6 +159,7 @@ class UpsertResult:
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.skipped += other.skipped
+        self.merged += other.merged
         self.days |= other.days
         for moment in (other.newest, other.oldest):
             if moment is not None:
@@ -204,6 +207,9 @@ def _upsert_chunk(athlete_id: int, summaries: list[dict[str, Any]]) -> UpsertRes
         )
     }
     now = timezone.now()
+    # New to the warehouse, but maybe known from the athlete's own file: that row becomes this activity.
+    from_files = file_rows_match(athlete_id=athlete_id,
+                                 incoming={sid: c for sid, c in incoming.items() if sid not in existing})
     writes: list[dict[str, Any]] = []
     recorded_again: list[int] = []
     for strava_id, columns in incoming.items():
@@ -217,6 +223,12 @@ def _upsert_chunk(athlete_id: int, summaries: list[dict[str, Any]]) -> UpsertRes
             continue
         if old is not None and old["summary"] == columns["summary"]:
             result.unchanged += 1
+            continue
+        file_row = from_files.get(strava_id)
+        if file_row is not None and file_row_claim(file_row, strava_id=strava_id, columns=columns, updated_at=now,
+                                                   detail_fetched_at=None, enrich_not_before=None):
+            result.merged += 1
+            result.days |= {file_row.start_day, columns["start_day"]}
             continue
         if old is None:
             result.created += 1

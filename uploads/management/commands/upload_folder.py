@@ -32,6 +32,8 @@ class Command(StoppableCommand):
         parser.add_argument("--no-wait", action="store_true", help="queue the files and leave them to the cluster")
         parser.add_argument("--keep-in-place", action="store_true", help="do not move files into _junk/_failed/_uploaded")
         parser.add_argument("--dry-run", action="store_true", help="classify and report; no upload, no call")
+        parser.add_argument("--local-only", action="store_true",
+                            help="keep here only: the files fill the warehouse and nothing is sent to Strava")
         parser.add_argument("--report-dir", default=None,
                             help="a folder for the JSON and CSV reports (default: reports/ in the file storage)")
 
@@ -44,7 +46,8 @@ class Command(StoppableCommand):
             self._dry_run(root)
             return
 
-        batch = services.batch_create(athlete=athlete, source=UploadBatch.Source.FOLDER, label=str(root))
+        batch = services.batch_create(athlete=athlete, source=UploadBatch.Source.FOLDER, label=str(root),
+                                      local_only=options["local_only"])
         self.skipped: list[Skipped] = []
         self.waits, self.started = 0, time.monotonic()
         self._ingest(root, batch)
@@ -84,6 +87,7 @@ class Command(StoppableCommand):
 
     def _wait(self, batch: UploadBatch) -> None:
         """Work the queue here until every file has settled (the cluster may help; claims are atomic)."""
+        self._warehouse(batch)
         pending = Upload.objects.filter(batch=batch).exclude(status__in=Upload.FINAL)
         total = pending.count()
         if total == 0:
@@ -95,6 +99,7 @@ class Command(StoppableCommand):
             while not self.stopping:
                 services.uploads_dispatch(inline=True)
                 services.uploads_confirm()
+                services.uploads_warehouse_dispatch(inline=True, batch_id=batch.pk)  # files read meanwhile
                 left = pending.count()
                 bar.update(total - left - settled)
                 settled = total - left
@@ -113,6 +118,21 @@ class Command(StoppableCommand):
                 time.sleep(self._pause(resume))
         if self.stopping:
             self.stdout.write("stopped: unsettled files stay queued; the task cluster will finish them")
+
+    def _warehouse(self, batch: UploadBatch) -> None:
+        """Read the batch's activity files into the warehouse here, a chunk at a time (the cluster may help)."""
+        total = services.uploads_warehouse_pending(batch_id=batch.pk)
+        if not total:
+            return
+        with self.progress(total=total, desc="warehouse", unit="file") as bar:
+            while not self.stopping:
+                read = services.uploads_warehouse_dispatch(inline=True, batch_id=batch.pk)
+                bar.update(read)
+                if not read:
+                    break
+        left = services.uploads_warehouse_pending(batch_id=batch.pk)
+        self.stdout.write(f"warehouse: {total - left} activity files read into your activities"
+                          + (f", {left} left to the task cluster" if left else ""))
 
     def _quota_resumes(self, pending: QuerySet[Upload]) -> datetime | None:
         """When the next file may be posted, if files wait for it a noticeable while (a probe's half second is not)."""
