@@ -29,6 +29,7 @@ _WANTED: dict[int, dict[int, str]] = {
     EVENT: {253: "ts"},
     LENGTH: {253: "ts"},
 }
+_TIMED = frozenset((RECORD, EVENT, LENGTH))  # messages of which only the timestamp is wanted
 _NOTHING: dict[int, str] = {}  # device_info, developer data, ...: walked over, not decoded
 # (global number, data size, wanted field names, a Struct unpacking them, their "invalid" values)
 Definition = tuple[int, int, tuple[str, ...], struct.Struct | None, tuple[int, ...]]
@@ -162,6 +163,24 @@ class Walk:
                     pos = following
                     continue
                 values = {}
+            elif definition[0] in _TIMED:  # the bulk of a file: _take's work for them without a dict
+                ts = unpacker.unpack_from(buf, pos + 1)[0]  # their one wanted field is the timestamp
+                if header & 0x80 and self.last_ts is not None:
+                    ts = self.last_ts + ((header & 0x1F) - self.last_ts) % 32
+                elif ts == definition[4][0]:
+                    ts = None
+                pos = following
+                if ts is not None:
+                    self.last_ts = ts
+                    if ts >= FIT_FIRST_DATE:
+                        if definition[0] == RECORD:
+                            if self.record is None:
+                                self.record = ts
+                                if goal == RECORD:
+                                    break
+                        elif self.timed is None:
+                            self.timed = ts
+                continue
             else:
                 unpacked = unpacker.unpack_from(buf, pos + 1)
                 values = {name: value for name, value, invalid in zip(definition[2], unpacked, definition[4]) if value != invalid}  # noqa: B905
