@@ -29,6 +29,7 @@ _WANTED: dict[int, dict[int, str]] = {
     EVENT: {253: "ts"},
     LENGTH: {253: "ts"},
 }
+_TIMED = frozenset((RECORD, EVENT, LENGTH))  # messages of which only the timestamp is wanted
 _NOTHING: dict[int, str] = {}  # device_info, developer data, ...: walked over, not decoded
 # (global number, data size, wanted field names, a Struct unpacking them, their "invalid" values)
 Definition = tuple[int, int, tuple[str, ...], struct.Struct | None, tuple[int, ...]]
@@ -125,12 +126,15 @@ class Walk:
         (SESSION). ``self.short`` tells whether it stopped because a message runs past ``end``.
         """
         # definition_end, read_definition (when cached) and decode are written out here: the walk is the
-        # fallbacks' hot loop, and a function call per message cost as much as the rest of it.
+        # fallbacks' hot loop, and a function call per message cost as much as the rest of it. The message
+        # count lives in a local (written back on the way out): an attribute update per message costs too.
         defs = self.defs
         cache = _cache
+        take = self._take
         self.short = False
-        while pos < end and self.messages < limit:
-            self.messages += 1
+        messages = self.messages
+        while pos < end and messages < limit:
+            messages += 1
             header = buf[pos]
             if header & 0xC0 == 0x40:
                 dev_end = pos + 6 + 3 * buf[pos + 5] if pos + 6 <= end else end + 1
@@ -138,34 +142,54 @@ class Walk:
                     dev_end = dev_end + 1 + 3 * buf[dev_end] if dev_end < end else end + 1
                 if dev_end > end:
                     self.short = True
-                    return pos
+                    break
                 raw = buf[pos + 2 : dev_end]
                 definition = cache[raw] if raw in cache else read_definition(buf, pos, dev_end)
                 if definition is None:
-                    return pos
+                    break
                 defs[header & 0x0F] = definition
                 pos = dev_end
                 continue
             definition = defs[(header >> 5) & 3 if header & 0x80 else header & 0x0F]
             if definition is None:
-                return pos
-            if pos + 1 + definition[1] > end:
+                break
+            following = pos + 1 + definition[1]
+            if following > end:
                 self.short = True
-                return pos
+                break
             unpacker = definition[3]
             if unpacker is None:
                 if not header & 0x80:  # nothing wanted in it (device_info, hrv, ...)
-                    pos += 1 + definition[1]
+                    pos = following
                     continue
                 values = {}
+            elif definition[0] in _TIMED:  # the bulk of a file: _take's work for them without a dict
+                ts = unpacker.unpack_from(buf, pos + 1)[0]  # their one wanted field is the timestamp
+                if header & 0x80 and self.last_ts is not None:
+                    ts = self.last_ts + ((header & 0x1F) - self.last_ts) % 32
+                elif ts == definition[4][0]:
+                    ts = None
+                pos = following
+                if ts is not None:
+                    self.last_ts = ts
+                    if ts >= FIT_FIRST_DATE:
+                        if definition[0] == RECORD:
+                            if self.record is None:
+                                self.record = ts
+                                if goal == RECORD:
+                                    break
+                        elif self.timed is None:
+                            self.timed = ts
+                continue
             else:
                 unpacked = unpacker.unpack_from(buf, pos + 1)
                 values = {name: value for name, value, invalid in zip(definition[2], unpacked, definition[4]) if value != invalid}  # noqa: B905
             if header & 0x80 and self.last_ts is not None:  # compressed timestamp: 5 bits of offset
                 values["ts"] = self.last_ts + ((header & 0x1F) - self.last_ts) % 32
-            pos += 1 + definition[1]
-            if self._take(definition[0], values) == goal and goal is not None:
+            pos = following
+            if take(definition[0], values) == goal and goal is not None:
                 break
+        self.messages = messages
         return pos
 
     def _take(self, gnum: int, values: dict[str, int]) -> int | None:

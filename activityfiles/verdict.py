@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Protocol
 
@@ -11,7 +11,7 @@ JUNK = "junk"
 FAILED = "failed"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Verdict:
     """What the sweep decided about one file, and the little it learnt on the way."""
 
@@ -27,6 +27,39 @@ class Verdict:
     product: str | None = None  # FIT product number as digits (or product_name when there is no number)
     created_time: datetime | None = None  # FIT file_id.time_created: when the file was written, often a copy's date
     trainer: bool = False  # recorded indoors on a machine (treadmill, indoor cycling, ...), as the sport says
+
+    def __init__(
+        self,
+        status: str,
+        data_type: str | None,
+        reason: str,
+        file_type: str | None,
+        start_time: datetime | None,
+        sport: str | None = None,
+        manufacturer: str | None = None,
+        product: str | None = None,
+        created_time: datetime | None = None,
+        trainer: bool = False,
+    ) -> None:
+        # The generated frozen __init__ sets each field through object.__setattr__, which made this
+        # one line a sixth of the sweep's work on a FIT file; the slots' own setters cost half as much.
+        _set_status(self, status)
+        _set_data_type(self, data_type)
+        _set_reason(self, reason)
+        _set_file_type(self, file_type)
+        _set_start_time(self, start_time)
+        _set_sport(self, sport)
+        _set_manufacturer(self, manufacturer)
+        _set_product(self, product)
+        _set_created_time(self, created_time)
+        _set_trainer(self, trainer)
+
+
+# The member descriptors of the class that @dataclass(slots=True) made (it replaces the one written above).
+(
+    _set_status, _set_data_type, _set_reason, _set_file_type, _set_start_time,
+    _set_sport, _set_manufacturer, _set_product, _set_created_time, _set_trainer,
+) = (getattr(Verdict, field.name).__set__ for field in fields(Verdict))  # fmt: skip
 
 
 def failed(reason: str, data_type: str | None = None, file_type: str | None = None) -> Verdict:
