@@ -8,6 +8,7 @@ bombs work.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import NamedTuple
 from xml.parsers import expat
@@ -137,6 +138,39 @@ class _Enough(Exception):  # control flow out of expat callbacks: the point boun
     pass
 
 
+class _Doctype(Exception):  # a DOCTYPE or entity declaration: nothing of the file is trusted
+    pass
+
+
+def _refuse(*_args: object) -> None:
+    raise _Doctype
+
+
+def _expat_walk(data: bytes, start: Callable[[str, dict[str, str]], None], end: Callable[[str], None],
+                text: Callable[[str], None]) -> bool:
+    """Feed the whole of `data` to the handlers, stopping quietly at damage or at `_Enough`.
+
+    The one expat set-up of the full reads: False when the file declares a DOCTYPE (refused, not
+    read: no entity expansion, whatever it declares); otherwise what came before any damage stands.
+    """
+    parser = expat.ParserCreate()
+    parser.buffer_text = True
+    parser.StartDoctypeDeclHandler = _refuse
+    parser.EntityDeclHandler = _refuse
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = text
+    try:
+        parser.Parse(data, True)
+    except _Enough:
+        pass
+    except _Doctype:
+        return False
+    except (expat.ExpatError, LookupError, ValueError):  # damage further in: keep what came before it
+        pass
+    return True
+
+
 def xml_points(data: bytes, *, max_points: int) -> list[Point]:
     """Positions of GPX ``trkpt``/``rtept`` (lat, lon) or TCX ``Position``; what was read before any damage.
 
@@ -150,9 +184,6 @@ def xml_points(data: bytes, *, max_points: int) -> list[Point]:
         points.append((lat, lng))
         if len(points) >= max_points:
             raise _Enough
-
-    def refuse(*_args: object) -> None:
-        raise ValueError("XML with a DOCTYPE is refused")
 
     def start(tag: str, attrs: dict[str, str]) -> None:
         local = tag.rpartition(":")[2]
@@ -176,21 +207,7 @@ def xml_points(data: bytes, *, max_points: int) -> list[Point]:
         elif local == "Position" and len(current) == 2:
             add(current["LatitudeDegrees"], current["LongitudeDegrees"])
 
-    parser = expat.ParserCreate()
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = text.append
-    try:
-        parser.Parse(data, True)
-    except _Enough:
-        pass
-    except ValueError:  # a DOCTYPE: nothing of the file is trusted
-        return []
-    except (expat.ExpatError, LookupError):  # damage further in: keep the points before it
-        pass
-    return points
+    return points if _expat_walk(data, start, end, text.append) else []
 
 
 class XmlTrack(NamedTuple):
@@ -222,9 +239,6 @@ def xml_track(data: bytes, *, max_points: int) -> XmlTrack:
     found: dict[str, str] = {}
     laps = {"TotalTimeSeconds": 0.0, "DistanceMeters": 0.0, "count": 0.0}
     stack: list[str] = []
-
-    def refuse(*_args: object) -> None:
-        raise ValueError("XML with a DOCTYPE is refused")
 
     def start(tag: str, attrs: dict[str, str]) -> None:
         local = tag.rpartition(":")[2]
@@ -271,21 +285,8 @@ def xml_track(data: bytes, *, max_points: int) -> XmlTrack:
             if len(points) >= max_points:
                 raise _Enough
 
-    parser = expat.ParserCreate()
-    parser.buffer_text = True
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = text.append
-    try:
-        parser.Parse(data, True)
-    except _Enough:
-        pass
-    except ValueError:  # a DOCTYPE: nothing of the file is trusted
+    if not _expat_walk(data, start, end, text.append):
         return XmlTrack([], None, None, None, None)
-    except (expat.ExpatError, LookupError):  # damage further in: keep what came before it
-        pass
     has_laps = laps["count"] > 0
     return XmlTrack(
         points, found.get("sport") or None,
