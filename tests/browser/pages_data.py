@@ -58,6 +58,8 @@ def seed_everything(athlete) -> Seeded:
     for summary, (elapsed, pr_rank) in zip(detailed, EFFORTS_ON_700, strict=True):
         detail = detail_json(summary, efforts=2)
         detail["segment_efforts"][0].update(elapsed_time=elapsed, pr_rank=pr_rank)
+        # On the first two points of the activity's polyline (Google's example line).
+        detail["segment_efforts"][0]["segment"].update(start_latlng=[38.5, -120.2], end_latlng=[40.7, -120.95])
         activity_store_detail(activity=Activity.objects.get(strava_id=summary["id"]), detail=detail)
 
     from segments.models import Segment

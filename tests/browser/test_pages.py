@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from tests.browser.pages_data import seed_everything, sign_in
+from tests.browser.pages_data import BEST_ON_700, seed_everything, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -87,3 +87,70 @@ def test_the_admin_shows_the_reason_column_on_a_desktop(page, live_server, alice
     expect(header).to_be_visible()
     box = header.bounding_box()
     assert box is not None and box["x"] + box["width"] <= 1280
+
+
+def test_the_batch_page_lists_failed_files_first_says_reasons_in_words_and_explains_its_bar(page, live_server, alice):
+    seeded = seed_everything(alice)
+    sign_in(page, live_server.url, alice.user)
+    page.goto(live_server.url + reverse("uploads:batch", args=[seeded.batch_pk]))
+
+    legend = page.locator("#batch-legend li")
+    expect(legend).to_have_count(5)  # drawn by the page's script from the status JSON
+    assert legend.all_inner_texts() == ["1 done (on Strava)", "1 duplicate (already on Strava)",
+                                        "1 junk (not an activity)", "1 failed (failed)",
+                                        "1 queued (waiting for the quota)"]
+    rows = page.locator("#batch-files tbody tr")
+    assert rows.first.locator("td.state").inner_text() == "failed"
+    broken = page.locator("#batch-files tbody tr", has_text="broken-")
+    assert broken.locator("summary").inner_text() == "not a readable GPX/TCX file (the XML is cut off or broken)"
+    expect(broken.locator("details code")).to_be_hidden()
+    broken.locator("summary").click()
+    expect(broken.locator("details code")).to_have_text("unreadable: unclosed token: line 1, column 76")
+    sleep = page.locator("#batch-files tbody tr", has_text="sleep-")
+    assert sleep.locator("summary").inner_text() == "not an activity: a sleep file"
+    # Sandbox mode: the simulator's activity ids lead to our own activity page, never to strava.com.
+    done = page.locator("#batch-files tbody tr", has_text="done-").locator("a")
+    done.click()
+    expect(page.locator("#activity-name")).to_be_visible()
+    assert "strava.com" not in page.content()
+
+
+def test_the_uploads_page_says_reasons_in_words_and_links_activities_here_in_sandbox_mode(page, live_server, alice):
+    seed_everything(alice)
+    sign_in(page, live_server.url, alice.user)
+    page.goto(live_server.url + reverse("uploads:history"))
+
+    sleep = page.locator("#uploads tbody tr", has_text="sleep-")
+    assert sleep.locator("summary").inner_text() == "not an activity: a sleep file"
+    hrefs = page.locator("#uploads a[href*='/activities/']").evaluate_all("links => links.map(a => a.href)")
+    assert hrefs and all(h.startswith(live_server.url + "/activities/") for h in hrefs)
+
+
+def test_the_segment_page_badges_the_best_effort_names_the_climb_links_efforts_and_draws_the_segment(
+        page, live_server, alice):
+    from segments.models import Segment
+
+    seeded = seed_everything(alice)
+    Segment.objects.filter(pk=seeded.segment_pk).update(climb_category=2)
+    sign_in(page, live_server.url, alice.user)
+    page.goto(live_server.url + reverse("segments:detail", args=[seeded.segment_pk]))
+
+    assert page.inner_text("#best-time") == BEST_ON_700
+    first = page.locator("#efforts tbody tr", has=page.locator(".badge.rank-1"))
+    expect(first).to_have_count(1)  # Strava ranked three efforts #1 in their day; one is the best now
+    assert first.locator("td.time").inner_text() == BEST_ON_700
+    assert page.inner_text("#climb-category") == "Cat 3"
+    expect(page.locator("#segment-map svg path")).to_have_count(1)  # cut from a ridden route: no call
+    assert page.locator("#on-strava").count() == 0  # sandbox mode: the simulator's segment is not on strava.com
+    first.locator("a").click()
+    expect(page.locator("#activity-name")).to_be_visible()
+    assert page.url.endswith(reverse("warehouse:activity", args=[seeded.activity_id]))
+
+
+def test_the_activity_page_credits_the_garmin_device(page, live_server, alice):
+    seeded = seed_everything(alice)
+    sign_in(page, live_server.url, alice.user)
+    page.goto(live_server.url + reverse("warehouse:activity", args=[seeded.activity_id]))
+
+    expect(page.locator("#device")).to_have_text("Recorded on a Garmin Edge 530")
+    assert page.locator("#on-strava").count() == 0
