@@ -154,3 +154,30 @@ def test_the_activity_page_credits_the_garmin_device(page, live_server, alice):
 
     expect(page.locator("#device")).to_have_text("Recorded on a Garmin Edge 530")
     assert page.locator("#on-strava").count() == 0
+
+
+def test_the_year_over_year_labels_never_overlap_even_when_the_years_run_close(page, live_server, alice):
+    seed_everything(alice)  # eight years with nearly the same totals: their lines end on top of each other
+    sign_in(page, live_server.url, alice.user)
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(live_server.url + reverse("warehouse:stats"))
+        boxes = page.locator("#years-chart text.legend").evaluate_all(
+            "labels => labels.map(t => { const b = t.getBoundingClientRect();"
+            " return [t.textContent, b.left, b.top, b.right, b.bottom]; })")
+        assert len(boxes) == 8
+        for i, (name, left, top, right, bottom) in enumerate(boxes):
+            for other, l2, t2, r2, b2 in boxes[i + 1:]:
+                overlap = min(right, r2) - max(left, l2) > 0 and min(bottom, b2) - max(top, t2) > 0
+                assert not overlap, f"{name} and {other} overlap at {width} px: {boxes}"
+            assert right <= width  # inside the chart, not cut off
+
+
+def test_a_new_athlete_sees_one_friendly_message_instead_of_empty_charts(page, live_server, alice):
+    sign_in(page, live_server.url, alice.user)
+    page.goto(live_server.url + reverse("warehouse:stats"))
+
+    expect(page.locator("#no-stats")).to_contain_text("No activities yet")
+    assert page.locator("svg.chart").count() == 0
+    page.locator("#no-stats a", has_text="upload activity files").click()
+    expect(page).to_have_url(live_server.url + reverse("uploads:new"))
