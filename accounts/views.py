@@ -8,14 +8,23 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ops.selectors import dashboard_status
+from stravasync.redirects import safe_next_url
 
 from . import selectors, services
 
 
+def _next_path(request: HttpRequest) -> str:
+    """`next` when it is a path on this site (a page that sent the visitor to sign in), else ""."""
+    candidate = safe_next_url(request, "")
+    return candidate if candidate.startswith("/") else ""
+
+
 def home(request: HttpRequest) -> HttpResponse:
+    next_path = _next_path(request)
     if request.user.is_authenticated and selectors.athlete_for_user(user=request.user):
-        return redirect("dashboard")
-    return render(request, "accounts/home.html")
+        return redirect(next_path or "dashboard")
+    # The connect form hands `next` to social-auth, which keeps it through Strava and redirects there at the end.
+    return render(request, "accounts/home.html", {"next": next_path})
 
 
 @login_required
@@ -49,4 +58,5 @@ def disconnect(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
+    messages.success(request, "Signed out. Connect with Strava to sign in again.")
     return redirect("home")

@@ -8,6 +8,7 @@ import re
 from datetime import datetime
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
@@ -77,6 +78,7 @@ def _redirect(redirect_uri: str, params: dict[str, str]) -> HttpResponseRedirect
 def _consent_page(request: HttpRequest, params: dict[str, str], scopes: list[str]) -> HttpResponse:
     context = {
         "params": params,
+        "application_name": settings.SANDBOX_APPLICATION_NAME,
         "scopes": [(scope, SCOPES[scope]) for scope in scopes],
         "athletes": selectors.athletes_for_consent(),
         "csrf_token": get_token(request),

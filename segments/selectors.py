@@ -13,6 +13,7 @@ from stravasync.strava import quota
 from stravasync.strava.quota import Kind, Priority
 from warehouse import selectors as warehouse_selectors
 from warehouse.models import Activity
+from warehouse.routes import polyline_decode
 
 from .models import Segment, SegmentEffort
 
@@ -157,3 +158,44 @@ def efforts_on_segment(*, athlete: Athlete, segment: Segment) -> QuerySet[Segmen
     return SegmentEffort.objects.filter(athlete=athlete, segment=segment).select_related("activity").order_by(
         "start_date", "id"
     )
+
+
+# Strava's API numbers for a climb, as Strava's own pages name them.
+CLIMB_CATEGORIES = {0: "not categorised", 1: "Cat 4", 2: "Cat 3", 3: "Cat 2", 4: "Cat 1", 5: "HC"}
+
+
+def climb_category_words(category: int | None) -> str:
+    return CLIMB_CATEGORIES.get(category or 0, f"category {category}")
+
+
+def efforts_ranked(efforts: list[SegmentEffort]) -> dict[int, int]:
+    """Each effort's place among the athlete's own on this segment today (1 = fastest; ties: earlier first).
+
+    Strava's `pr_rank` is the place when the effort was ridden: three efforts can each have been #1
+    in their day, so the badge is ranked here, over what the athlete has now.
+    """
+    ordered = sorted(efforts, key=lambda e: (e.elapsed_time, e.start_date, e.pk))
+    return {effort.pk: place for place, effort in enumerate(ordered, start=1)}
+
+
+def _nearest(points: list[tuple[float, float]], target: Any) -> int | None:
+    if not points or not (isinstance(target, list | tuple) and len(target) == 2):
+        return None
+    lat, lng = float(target[0]), float(target[1])
+    return min(range(len(points)), key=lambda i: (points[i][0] - lat) ** 2 + (points[i][1] - lng) ** 2)
+
+
+def segment_route(*, segment: Segment, efforts: list[SegmentEffort]) -> list[tuple[float, float]]:
+    """The segment's line: from its details' map when fetched, else the part of a ridden route between
+    the points nearest its start and its end (free: no call), else nothing."""
+    polyline = ((segment.details or {}).get("map") or {}).get("polyline")
+    if polyline:
+        return polyline_decode(polyline)
+    for effort in efforts:
+        detail = effort.activity.detail or {}
+        route_line = (detail.get("map") or {}).get("polyline") or effort.activity.summary_polyline
+        points = polyline_decode(route_line) if route_line else []
+        start, end = _nearest(points, segment.start_latlng), _nearest(points, segment.end_latlng)
+        if start is not None and end is not None and end > start:
+            return points[start:end + 1]
+    return []

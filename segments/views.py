@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Athlete
 from accounts.selectors import athlete_of_request
+from warehouse.routes import route_drawing
 
 from . import charts, selectors, services
 from .models import Segment
@@ -37,11 +38,16 @@ def segment_page(request: HttpRequest, pk: int) -> HttpResponse:
     athlete = athlete_of_request(request)
     segment = _segment(athlete, pk)
     efforts = list(selectors.efforts_on_segment(athlete=athlete, segment=segment))
+    ranks = selectors.efforts_ranked(efforts)
     context = {
         "segment": segment,
         "efforts": efforts,
-        "best": min(efforts, key=lambda e: (e.elapsed_time, e.start_date)) if efforts else None,
+        "rows": [(effort, ranks[effort.pk]) for effort in reversed(efforts)],  # newest first
+        # The "#1" badge and "your best" are the same effort by construction.
+        "best": next((e for e in efforts if ranks[e.pk] == 1), None),
         "chart": charts.efforts_chart(efforts),
+        "climb_category": selectors.climb_category_words(segment.climb_category),
+        "route": route_drawing(selectors.segment_route(segment=segment, efforts=efforts)),
     }
     return render(request, "segments/detail.html", context)
 

@@ -374,6 +374,8 @@ GARMIN_CONCURRENT_JOBS = env.int("GARMIN_CONCURRENT_JOBS", default=2)
 GARMIN_JOB_LEASE = env.int("GARMIN_JOB_LEASE", default=1800)
 
 # --- Simulator (sandbox/) ---------------------------------------------------------------
+# The name the simulator's consent page shows for the application, as Strava shows a registered app's name.
+SANDBOX_APPLICATION_NAME = env("SANDBOX_APPLICATION_NAME", default="stravasync")
 SANDBOX_TOKEN_LIFETIME = env.int("SANDBOX_TOKEN_LIFETIME", default=6 * 3600)
 SANDBOX_LIMIT_SHORT = env.int("SANDBOX_LIMIT_SHORT", default=200)
 SANDBOX_LIMIT_DAILY = env.int("SANDBOX_LIMIT_DAILY", default=2000)

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from warehouse.selectors import activity_hrefs
+
 from . import services
 from .models import Upload, UploadBatch, UploadEvent
+from .reasons import reason_words
 
 
 class UploadEventInline(admin.TabularInline):
@@ -24,7 +26,8 @@ class UploadEventInline(admin.TabularInline):
 
 @admin.register(Upload)
 class UploadAdmin(admin.ModelAdmin):
-    list_display = ("original_name", "athlete", "status", "file_type", "start_time", "activity_link", "reason_short",
+    # The reason early, so that it shows without scrolling sideways on a laptop.
+    list_display = ("original_name", "status", "reason_short", "athlete", "file_type", "start_time", "activity_link",
                     "attempts", "created_at")
     list_filter = ("status", "batch__source", "athlete", "file_type", "created_at")
     search_fields = ("original_name", "sha256", "=activity_id", "=strava_upload_id", "athlete__firstname",
@@ -44,11 +47,16 @@ class UploadAdmin(admin.ModelAdmin):
         activity = obj.activity_id or obj.duplicate_of_activity
         if not activity:
             return "—"
-        return format_html('<a href="{}/activities/{}">{}</a>', settings.STRAVA_WEB_URL, activity, activity)
+        # Strava's page with real Strava; in sandbox mode the simulator's id means nothing there, and
+        # our own activity page is the athlete's alone, so the id stands without a link.
+        href = activity_hrefs(athlete_id=None, strava_ids=[activity]).get(activity)
+        return format_html('<a href="{}">{}</a>', href, activity) if href else str(activity)
 
     @admin.display(description="reason")
     def reason_short(self, obj: Upload) -> str:
-        return (obj.reason[:80] + "…") if len(obj.reason) > 80 else obj.reason
+        said = reason_words(obj.reason)
+        words = (said.words[:80] + "…") if len(said.words) > 80 else said.words
+        return format_html('<span title="{}">{}</span>', said.detail or said.words, words)
 
     @admin.display(description="stored file")
     def stored_file(self, obj: Upload) -> str:

@@ -8,13 +8,15 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Case, Count, When
 
 from stravasync.spreadsheets import csv_dict
 from stravasync.strava import quota
 from stravasync.strava.quota import Kind, Priority
+from warehouse.selectors import activity_hrefs
 
 from .models import Upload, UploadBatch
+from .reasons import reason_words
 
 REPORT_COLUMNS = ["file", "status", "upload_id", "activity_id", "duplicate_of", "reason", "start_time", "sport", "sha256"]
 
@@ -94,19 +96,28 @@ def batch_status(*, batch: UploadBatch, file_limit: int = 1000) -> dict:
     total = sum(counts.values())
     settled = sum(n for s, n in counts.items() if s in Upload.FINAL)
     eta = batch_eta(batch=batch)
-    files = [
-        {
+    # Failed files first: they are the ones a person has something to do about.
+    uploads = list(Upload.objects.filter(batch=batch)
+                   .order_by(Case(When(status=Upload.Status.FAILED, then=0), default=1), "id")[:file_limit])
+    hrefs = activity_hrefs(athlete_id=batch.athlete_id,
+                           strava_ids=[u.activity_id or u.duplicate_of_activity for u in uploads])
+    files = []
+    for u in uploads:
+        said = reason_words(u.reason)
+        activity_id = u.activity_id or u.duplicate_of_activity
+        files.append({
             "id": u.pk,
             "file": u.original_name,
             "recorded": u.recorded_label,
             "status": u.status,
             "reason": u.reason,
-            "activity_id": u.activity_id or u.duplicate_of_activity,
+            "reason_words": said.words,
+            "reason_detail": said.detail,
+            "activity_id": activity_id,
+            "activity_url": hrefs.get(activity_id) if activity_id else None,
             "retry": u.can_retry,  # only where another try can end otherwise
             "upload_anyway": u.can_upload_anyway,
-        }
-        for u in Upload.objects.filter(batch=batch).order_by("id")[:file_limit]
-    ]
+        })
     return {
         "batch": batch.pk,
         "total": total,

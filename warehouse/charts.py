@@ -12,11 +12,13 @@ from collections.abc import Sequence
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+# Sports of one family (rides, runs, walks) are often stacked in one bar: they get clearly different
+# hues, not shades of one, so that Ride and GravelRide, Walk and Hike can be told apart.
 SPORT_COLORS = {
-    "Ride": "#fc4c02", "GravelRide": "#c2410c", "MountainBikeRide": "#9a3412", "EBikeRide": "#fb923c",
-    "VirtualRide": "#f59e0b", "Run": "#2563eb", "TrailRun": "#1e40af", "VirtualRun": "#60a5fa", "Walk": "#16a34a",
-    "Hike": "#15803d", "Swim": "#0891b2", "WeightTraining": "#7c3aed", "Workout": "#a855f7", "Yoga": "#db2777",
-    "NordicSki": "#0f766e", "AlpineSki": "#64748b", "Rowing": "#0e7490",
+    "Ride": "#fc4c02", "GravelRide": "#7c3aed", "MountainBikeRide": "#65a30d", "EBikeRide": "#f59e0b",
+    "VirtualRide": "#db2777", "Run": "#2563eb", "TrailRun": "#0d9488", "VirtualRun": "#93c5fd", "Walk": "#16a34a",
+    "Hike": "#92400e", "Swim": "#0891b2", "WeightTraining": "#475569", "Workout": "#c026d3", "Yoga": "#e11d48",
+    "NordicSki": "#0e7490", "AlpineSki": "#94a3b8", "Rowing": "#ca8a04",
 }
 LINE_COLORS = ["#fc4c02", "#2563eb", "#16a34a", "#7c3aed", "#0891b2", "#db2777", "#ca8a04", "#475569", "#9a3412",
                "#1e40af"]
@@ -48,6 +50,35 @@ def _fmt(value: float) -> str:
     if value >= 100 or value == int(value):
         return f"{value:,.0f}"
     return f"{value:,.1f}"
+
+
+LABEL_GAP = 14  # between two end labels' baselines: the line box of 11 px text (about 1.2 em) plus air
+
+
+def _spread_labels(ends: Sequence[tuple[float, float, str, str]], *, low: float,
+                   high: float) -> list[tuple[float, float, float, str, str]]:
+    """Each line's end label at the y nearest its line where it overlaps no other label of the same column.
+
+    Lines that end close together (years with similar totals) would print their names on top of
+    each other; labels ending at the same x are pushed apart, in their lines' order, within [low, high].
+    """
+    columns: dict[int, list[tuple[float, float, str, str]]] = {}
+    for end in ends:
+        columns.setdefault(round(end[0]), []).append(end)
+    placed = []
+    for column in columns.values():
+        column.sort(key=lambda end: end[1])
+        ys: list[float] = []
+        for _x, y, _name, _color in column:
+            ys.append(max(y, low, ys[-1] + LABEL_GAP) if ys else max(y, low))
+        # Pushed past the bottom: shift the column up, keeping the gaps (it fits when the column does).
+        overflow = ys[-1] - high if ys else 0.0
+        if overflow > 0:
+            ys = [y - overflow for y in ys]
+            for i in range(len(ys) - 2, -1, -1):
+                ys[i] = min(ys[i], ys[i + 1] - LABEL_GAP)
+        placed += [(x, y, label_y, name, color) for (x, y, name, color), label_y in zip(column, ys, strict=True)]
+    return placed
 
 
 def stacked_bars(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], *, unit: str = "",
@@ -107,6 +138,7 @@ def lines(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], 
         parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" class="axis" text-anchor="end">{escape(_fmt(value))}</text>')
     for i, label in enumerate(labels):
         parts.append(f'<text x="{left + i * step:.1f}" y="{height - 8}" class="axis" text-anchor="middle">{escape(label)}</text>')
+    ends: list[tuple[float, float, str, str]] = []  # (x, y) of each line's last point, its name and colour
     for n, (name, values) in enumerate(series):
         color = LINE_COLORS[n % len(LINE_COLORS)]
         points = [(left + i * step, top + plot_h - plot_h * v / ymax) for i, v in enumerate(values)]
@@ -117,7 +149,10 @@ def lines(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]], 
         for (x, y), value, label in zip(points, values, labels, strict=False):
             parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"><title>{escape(name)} {escape(label)}: '
                          f"{escape(_fmt(value))} {escape(unit)}</title></circle>")
-        x, y = points[-1]
-        parts.append(f'<text x="{x + 6:.1f}" y="{y + 4:.1f}" class="legend" fill="{color}">{escape(name)}</text>')
+        ends.append((*points[-1], name, color))
+    for x, y, label_y, name, color in _spread_labels(ends, low=top + 4, high=height - 4):
+        if abs(label_y - y) > 1:  # moved away from its line's end: a leader line shows whose it is
+            parts.append(f'<line x1="{x + 2:.1f}" y1="{y:.1f}" x2="{x + 8:.1f}" y2="{label_y:.1f}" stroke="{color}"/>')
+        parts.append(f'<text x="{x + 10:.1f}" y="{label_y + 4:.1f}" class="legend" fill="{color}">{escape(name)}</text>')
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every label and value above is escaped

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, TypedDict
 
+from django.conf import settings
 from django.db.models import QuerySet, Sum
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Athlete
@@ -155,6 +157,21 @@ def activity_for(*, athlete: Athlete, strava_id: int) -> Activity | None:
 def file_activity_for(*, athlete: Athlete, pk: int) -> Activity | None:
     """An activity known only from the athlete's file (no Strava id yet), by our id."""
     return Activity.objects.filter(athlete=athlete, pk=pk, strava_id__isnull=True).first()
+
+
+def activity_hrefs(*, athlete_id: int | None, strava_ids: Sequence[int | None]) -> dict[int, str]:
+    """Where a person reads each activity: Strava's page with real Strava.
+
+    In sandbox mode the ids are the simulator's, which mean nothing (or someone else's ride) at
+    strava.com: there the link goes to our own activity page, and only for activities we have.
+    """
+    wanted = {i for i in strava_ids if i}
+    if not settings.SANDBOX_MODE:
+        return {i: f"{settings.STRAVA_WEB_URL}/activities/{i}" for i in wanted}
+    if athlete_id is None or not wanted:
+        return {}
+    stored = Activity.objects.filter(athlete_id=athlete_id, strava_id__in=wanted).values_list("strava_id", flat=True)
+    return {i: reverse("warehouse:activity", args=[i]) for i in stored if i is not None}
 
 
 def sports_for(*, athlete: Athlete) -> list[str]:

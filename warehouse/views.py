@@ -106,13 +106,16 @@ def _activity_render(request: HttpRequest, activity: Activity) -> HttpResponse:
     detail = activity.detail or {}
     polyline = (detail.get("map") or {}).get("polyline") or activity.summary_polyline
     efforts, efforts_template = _efforts(activity)
+    device = str(detail.get("device_name") or activity.device_name or "")
     context = {
         "activity": activity,
         "route": route_drawing(polyline_decode(polyline)) if polyline else None,
         "splits": _splits(activity),
         "efforts": efforts,
         "efforts_template": efforts_template,
-        "device": detail.get("device_name") or activity.device_name,
+        "device": device,
+        # Strava's brand guidelines ask for Garmin's credit where the data came from a Garmin device.
+        "device_is_garmin": device.lower().startswith("garmin"),
     }
     return render(request, "warehouse/activity.html", context)
 

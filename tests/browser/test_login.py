@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import connect
 
@@ -72,3 +73,44 @@ def test_a_strava_error_on_the_first_page_still_lands_on_the_dashboard_with_the_
         "Waiting: Strava answered with an error, so your first activities are queued: "
         "the background sync fetches them in a moment.")
     assert "still being fetched" in page.inner_text("#sync-status tr[data-stage=history]")
+
+
+def test_signing_in_from_a_page_that_asked_for_it_lands_back_on_that_page(page, strava_sim):
+    page.goto(strava_sim.url + "/activities/stats/")
+    assert "next=/activities/stats/" in page.url
+    page.click("#connect-strava")
+    page.wait_for_selector("#authorize")
+    page.fill("#firstname", "Nina")
+    page.click("#authorize")
+    expect(page).to_have_url(strava_sim.url + "/activities/stats/")
+
+
+def test_a_next_to_another_site_is_ignored(page, strava_sim):
+    page.goto(strava_sim.url + "/?next=https://evil.example/steal")
+    assert page.locator("input[name=next]").count() == 0
+    connect(page, strava_sim.url, firstname="Olga")
+    assert page.url == strava_sim.url + "/dashboard/"
+
+
+def test_logging_out_says_so(page, strava_sim):
+    connect(page, strava_sim.url, firstname="Lou")
+    page.click("text=Log out")
+    expect(page.locator(".message")).to_have_text("Signed out. Connect with Strava to sign in again.")
+    expect(page.locator("#connect-strava")).to_be_visible()
+
+
+def test_the_consent_page_names_the_application(page, strava_sim):
+    page.goto(strava_sim.url + "/")
+    page.click("#connect-strava")
+    expect(page.locator("#application-name")).to_have_text("stravasync")
+    assert "Authorize stravasync to connect to Strava" in page.inner_text("h1")
+
+
+def test_missing_pages_and_server_errors_are_styled_pages(page, strava_sim, settings):
+    connect(page, strava_sim.url, firstname="Nora")
+    response = page.goto(strava_sim.url + "/activities/999999/")
+    assert response is not None and response.status == 404
+    expect(page.locator("#not-found h1")).to_have_text("Not found")
+    assert page.locator("link[rel=icon]").get_attribute("href").endswith("favicon.svg")
+    favicon = page.request.get(strava_sim.url + page.locator("link[rel=icon]").get_attribute("href"))
+    assert favicon.ok and "svg" in favicon.headers["content-type"]

@@ -82,3 +82,17 @@ def test_the_admin_lists_segments_and_efforts(admin_client, history):
     assert admin_client.get("/admin/segments/segment/").status_code == 200
     assert admin_client.get("/admin/segments/segmenteffort/").status_code == 200
     assert admin_client.get(f"/admin/segments/segment/{history[11].pk}/change/").status_code == 200
+
+
+def test_a_fetched_segment_is_drawn_from_its_own_map_and_its_climb_named_as_strava_does(client, alice, history):
+    from warehouse.routes import polyline_encode
+
+    line = polyline_encode([(51.5, -0.1), (51.505, -0.095), (51.51, -0.09)])
+    Segment.objects.filter(pk=history[11].pk).update(details={"id": 11, "map": {"polyline": line}}, climb_category=5,
+                                                     details_fetched_at=datetime(2025, 7, 1, tzinfo=UTC))
+    client.force_login(alice.user)
+
+    page = client.get(f"/segments/{history[11].pk}/").content.decode()
+
+    assert 'id="segment-map"' in page
+    assert '<dd id="climb-category">HC</dd>' in page

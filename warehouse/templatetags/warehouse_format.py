@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 
 from django import template
+from django.utils.html import conditional_escape, format_html
+
+from accounts.models import Athlete
+from warehouse.selectors import activity_hrefs
 
 register = template.Library()
 
@@ -60,3 +64,23 @@ def hours(seconds: float | None) -> str:
     if not seconds:
         return ""
     return f"{float(seconds) / 3600:,.1f} h"
+
+
+@register.simple_tag(takes_context=True)
+def activity_link(context: template.Context, strava_id: int | None, text: str = "") -> str:
+    """`<a>` to an activity where a person can read it (see `activity_hrefs`), else the text alone."""
+    if not strava_id:
+        return ""
+    label = text or f"activity {strava_id}"
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    # Once per page render, not once per row.
+    if "athlete_id" not in context.render_context:
+        context.render_context["athlete_id"] = (
+            Athlete.objects.filter(user=user).values_list("id", flat=True).first()
+            if user is not None and user.is_authenticated else None
+        )
+    href = activity_hrefs(athlete_id=context.render_context["athlete_id"], strava_ids=[strava_id]).get(strava_id)
+    if href is None:
+        return conditional_escape(label)
+    return format_html('<a href="{}">{}</a>', href, label)
