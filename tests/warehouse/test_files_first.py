@@ -133,13 +133,13 @@ def api_calls() -> int:
 
 @pytest.fixture
 def local_files(sim_connected_athlete):
-    """An athlete who gave a Garmin export "keep here only": 400 activity files and 100 junk ones, in one zip."""
+    """An athlete who gave a Garmin export "keep here only": 500 activity files and 100 junk ones, in one zip."""
     from sandbox.models import SimRequestLog
     from uploads.services import batch_create, upload_ingest
 
     athlete = sim_connected_athlete(firstname="Files")
     SimRequestLog.objects.all().delete()
-    files = build_files(400, 100)
+    files = build_files(500, 100)
     batch = batch_create(athlete=athlete, source="web", local_only=True)
     upload_ingest(batch=batch, name="garmin_export.zip", stream=as_zip(files))
     warehouse_all()
@@ -150,15 +150,15 @@ def test_a_garmin_export_kept_here_only_fills_the_warehouse_and_the_stats_with_n
     athlete, files = local_files
 
     statuses = Counter(Upload.objects.filter(athlete=athlete).values_list("status", flat=True))
-    assert statuses == {"local": 400, "junk": 100}
+    assert statuses == {"local": 500, "junk": 100}
     assert api_calls() == 0
     activities = Activity.objects.filter(athlete=athlete)
-    assert activities.count() == 400
-    assert activities.filter(strava_id__isnull=True, source="file").count() == 400
-    assert activities.values("start_date").distinct().count() == 400
+    assert activities.count() == 500
+    assert activities.filter(strava_id__isnull=True, source="file").count() == 500
+    assert activities.values("start_date").distinct().count() == 500
     expected = file_totals(files)
     got = stats_totals(athlete)
-    assert got["count"] == expected["count"] == 400
+    assert got["count"] == expected["count"] == 500
     assert got["distance"] == pytest.approx(expected["distance"], rel=1e-9)
     assert got["moving_time"] == expected["moving_time"]
     assert got["elapsed_time"] == expected["elapsed_time"]
@@ -190,7 +190,7 @@ def test_connecting_strava_merges_its_copies_into_the_file_rows_and_adds_the_res
 
     assert pulled.created == 20
     activities = Activity.objects.filter(athlete=athlete)
-    assert activities.count() == 420
+    assert activities.count() == 520
     starts = Counter(activities.values_list("start_date", flat=True))
     assert max(starts.values()) == 1  # each activity exactly once, counted by recorded start
     on_strava = activities.filter(strava_id__isnull=False)
@@ -199,8 +199,8 @@ def test_connecting_strava_merges_its_copies_into_the_file_rows_and_adds_the_res
     assert merged.count() == 300
     # The same rows as before, now with Strava's ids: nothing the athlete saw was replaced.
     assert all(file_rows[start] == pk for start, pk in merged.values_list("start_date", "pk"))
-    assert activities.filter(strava_id__isnull=True).count() == 100
-    assert stats_totals(athlete)["count"] == 420
+    assert activities.filter(strava_id__isnull=True).count() == 200
+    assert stats_totals(athlete)["count"] == 520
     enriched = activities.filter(source="file", detail__isnull=False)
     assert enriched.count() == 10 and all(a.detail["id"] == a.strava_id for a in enriched)
 
