@@ -97,6 +97,11 @@ class StravaClient:
     def _take_permit(self, kind: Kind) -> Grant:
         grant, self._grant = self._grant, None
         if grant is not None and grant.granted:
+            # Strava said "Inactive" after the dispatcher handed this permit out: the call would only be
+            # refused too. Everything goes through acquire, which lets one probe through now and then.
+            inactive = quota.subscription_inactive_message()
+            if inactive is not None:
+                raise SubscriptionInactive(inactive)
             index, _, _ = quota.window_bounds(quota.now_ts())
             if index == grant.window_index or (grant.at_edge and index == grant.window_index + 1):
                 return grant  # an edge permit was also counted in the window that followed

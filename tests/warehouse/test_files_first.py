@@ -251,5 +251,9 @@ def test_with_strava_inactive_the_uploads_queue_and_the_stats_show_every_file(si
     assert statuses == {"queued": 12, "junk": 3}
     reasons = set(Upload.objects.filter(athlete=athlete, status="queued").values_list("reason", flat=True))
     assert len(reasons) == 1 and "inactive" in reasons.pop().lower()
+    # The first refusal pauses every call: the permits handed out with it are not spent on refusals.
+    from sandbox.models import SimRequestLog
+
+    assert SimRequestLog.objects.filter(method="POST", path="/api/v3/uploads").count() == 1
     assert stats_totals(athlete)["count"] == 12
     assert stats_totals(athlete)["distance"] == pytest.approx(file_totals(files)["distance"], rel=1e-9)
