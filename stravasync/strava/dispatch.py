@@ -51,6 +51,15 @@ def heartbeat_record(*, name: str) -> None:
         Heartbeat.objects.get_or_create(name=name, defaults={"beat_at": timezone.now()})
 
 
+def ready_up_to(ready: QuerySet, batch: int) -> int:
+    """How many rows of `ready` there are, counting no further than `batch` (what a step may ask permits for).
+
+    Without an ORDER BY: the number needs no order, and a LIMIT without one stops at the first rows any
+    index yields (ordered, PostgreSQL sorted the whole enrich backlog each tick to count to 50).
+    """
+    return len(ready.order_by().values_list("pk", flat=True)[:batch])
+
+
 def permits_hand_out[A](
     *,
     ready: QuerySet,

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Athlete
 from stravasync.strava import quota
-from stravasync.strava.dispatch import permits_hand_out
+from stravasync.strava.dispatch import permits_hand_out, ready_up_to
 from stravasync.strava.errors import StravaError
 from stravasync.strava.quota import Grant, Kind, Priority
 from warehouse.models import Activity, SyncRun, SyncState
@@ -65,7 +65,7 @@ def pulls_dispatch(*, inline: bool = False) -> int:
         return SyncState.objects.filter(pk=pk).values_list("athlete_id", flat=True).first()
 
     return permits_hand_out(
-        ready=due, wanted=len(due.values_list("pk", flat=True)[: settings.WAREHOUSE_PULL_BATCH]), kind=Kind.READ,
+        ready=due, wanted=ready_up_to(due, settings.WAREHOUSE_PULL_BATCH), kind=Kind.READ,
         priority=Priority.PULL, fair_key="warehouse-pull", order_by=("id",), claim=claim,
         run=lambda athlete_id, permit: pull_claimed(athlete_id=athlete_id, grant=permit),
         task="warehouse.tasks.pull_page", label="warehouse pull athlete", inline=inline,
@@ -87,7 +87,7 @@ def enrich_dispatch(*, inline: bool = False) -> int:
     now = timezone.now()
     ready = _enrich_ready(now)
     return permits_hand_out(
-        ready=ready, wanted=len(ready.values_list("pk", flat=True)[: settings.WAREHOUSE_ENRICH_BATCH]),
+        ready=ready, wanted=ready_up_to(ready, settings.WAREHOUSE_ENRICH_BATCH),
         kind=Kind.READ, priority=Priority.ENRICH, fair_key="warehouse-enrich", order_by=("-start_date", "-id"),
         claim=lambda pk: pk if activity_claim(activity_id=pk, now=now) else None,
         run=lambda pk, permit: enrich_claimed(activity_id=pk, grant=permit),
