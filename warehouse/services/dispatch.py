@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import Athlete
@@ -26,6 +26,13 @@ def connected_athletes() -> QuerySet[Athlete]:
     )
 
 
+def _connected() -> Q:
+    """The row's athlete is connected, as a probe of that one athlete per row: a scalar subquery, which
+    PostgreSQL keeps as such (as IN or EXISTS it became a merge join that walked the athlete table from its
+    first row at every step of fair_pick's walk through the backlog in athlete order)."""
+    return Q(athlete_id=Subquery(connected_athletes().filter(pk=OuterRef("athlete_id")).order_by().values("pk")[:1]))
+
+
 def sync_states_ensure() -> int:
     """A SyncState for every connected athlete: a newly connected one is due for its first pull at once."""
     missing = list(connected_athletes().filter(sync_state__isnull=True).values_list("pk", flat=True))
@@ -38,7 +45,7 @@ def _pulls_due(now: datetime) -> QuerySet[SyncState]:
         Q(not_before__isnull=True) | Q(not_before__lte=now),
         Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
         Q(backfill_done=False) | Q(pull_page__gt=0) | Q(next_pull_at__isnull=True) | Q(next_pull_at__lte=now),
-        athlete__in=connected_athletes(),
+        _connected(),
     )
 
 
@@ -46,8 +53,8 @@ def _enrich_ready(now: datetime) -> QuerySet[Activity]:
     return Activity.objects.filter(
         Q(enrich_not_before__isnull=True) | Q(enrich_not_before__lte=now),
         Q(enrich_claimed_until__isnull=True) | Q(enrich_claimed_until__lt=now),
+        _connected(),
         detail_fetched_at__isnull=True,
-        athlete__in=connected_athletes(),
     )
 
 
