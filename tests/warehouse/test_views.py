@@ -198,3 +198,19 @@ def test_an_export_uploaded_on_the_import_page_is_imported_and_the_archive_remov
 def test_the_nav_links_to_activities_and_stats(alice_client):
     html = alice_client.get(reverse("dashboard")).content.decode()
     assert reverse("warehouse:list") in html and reverse("warehouse:stats") in html
+
+
+def test_the_list_counts_from_the_rollups_and_a_long_enrich_backlog_only_up_to_a_bound(alice_client, history,
+                                                                                       monkeypatch):
+    from warehouse import selectors
+
+    monkeypatch.setattr(selectors, "BACKLOG_COUNTED_UP_TO", 10)
+    response = alice_client.get(reverse("warehouse:list"), {"sport": "Swim"})
+    status = response.context["status"]
+    assert response.context["total"] == 10 and status["total"] == 30
+    assert status["enrich_backlog"] == "more than 10" and status["enrich_eta"] is None
+    assert b"more than 10 still await their details" in response.content
+
+    monkeypatch.setattr(selectors, "BACKLOG_COUNTED_UP_TO", 29)
+    status = alice_client.get(reverse("warehouse:list")).context["status"]
+    assert status["enrich_backlog"] == 29 and status["enrich_eta"] is not None
