@@ -38,6 +38,7 @@ PAGE_RATIO_TARGET = 2.0
 PAGES = {
     "list": "/activities/",
     "list, Run, sorted by distance": "/activities/?sport=Run&sort=-distance",
+    "list, last page": "/activities/?page=999999",
     "stats": "/activities/stats/?year=2024",
 }
 # NOT NULL columns the load does not set get a neutral value by type (Django sets no database defaults).

@@ -156,7 +156,13 @@ def activity_list_page(*, athlete: Athlete, filters: ActivityFilters, page: int,
     total = activities_total(athlete=athlete, filters=filters)
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    rows = list(activities.only(*LIST_COLUMNS)[(page - 1) * per_page : page * per_page])
+    start, end = (page - 1) * per_page, min(page * per_page, total)
+    if start > total - end:
+        # Nearer the end: read the index from the other end and turn the rows round, so that the last
+        # page skips nothing (an OFFSET of a million rows took half a second).
+        rows = list(activities.reverse().only(*LIST_COLUMNS)[total - end : total - start])[::-1]
+    else:
+        rows = list(activities.only(*LIST_COLUMNS)[start:end])
     return {"activities": rows, "total": total, "page": page, "pages": pages, "per_page": per_page,
             "has_previous": page > 1, "has_next": page < pages}
 
