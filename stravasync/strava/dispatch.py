@@ -68,16 +68,18 @@ def permits_hand_out[A](
     priority: Priority,
     fair_key: str | None,
     order_by: Sequence[str],
-    claim: Callable[[int], A | None],
+    claim: Callable[[int], A | None] | None = None,
     run: Callable[[A, dict], object],
     task: str,
     label: str,
     inline: bool = False,
+    claim_all: Callable[[list[int]], list[A]] | None = None,
 ) -> int:
     """The one dispatch pattern: take up to `wanted` permits, pick that many rows (fairly between
     athletes under `fair_key`; None: rows not owned by an athlete, in `ready`'s own order), claim
     each (`claim(pk)` gives the task's argument, a tuple for several, or None if someone else has
-    it), give back the permits of rows not claimed, and hand each claimed row one permit — run here
+    it; or `claim_all(pks)` the whole batch, giving the arguments of the rows it took), give back the
+    permits of rows not claimed, and hand each claimed row one permit — run here
     when `inline`, else as a django-q2 task `task(*args, permit)`, enqueued on commit. Returns how many were handed out.
     In a dispatcher tick, nothing is handed out while a higher priority has more ready than its batch took."""
     from django_q.tasks import async_task
@@ -97,7 +99,11 @@ def permits_hand_out[A](
         picked = fair_pick(ready, grant.count, key=fair_key, order_by=order_by)
     # The batch's claims in one transaction: one commit (a WAL flush) for 50 rows, not one each.
     with transaction.atomic():
-        claimed = [arg for arg in (claim(pk) for pk in picked) if arg is not None]
+        if claim_all is not None:
+            claimed = claim_all(picked)
+        else:
+            assert claim is not None, "permits_hand_out needs claim or claim_all"
+            claimed = [arg for arg in (claim(pk) for pk in picked) if arg is not None]
     if grant.count > len(claimed):
         quota.release(grant, grant.count - len(claimed), kind=kind)
     if outgrown is not None and more_ready and len(claimed) == wanted:

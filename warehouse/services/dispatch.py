@@ -14,7 +14,7 @@ from stravasync.strava.dispatch import permits_hand_out, ready_up_to
 from stravasync.strava.errors import StravaError
 from stravasync.strava.quota import Grant, Kind, Priority
 from warehouse.models import Activity, SyncRun, SyncState
-from warehouse.services.enrich import activity_claim, activity_enrich, activity_release
+from warehouse.services.enrich import activities_claim, activity_enrich, activity_release
 from warehouse.services.pull import PullResult, activities_pull
 from warehouse.services.runs import sync_run, sync_run_finish
 
@@ -96,7 +96,7 @@ def enrich_dispatch(*, inline: bool = False) -> int:
     return permits_hand_out(
         ready=ready, wanted=ready_up_to(ready, settings.WAREHOUSE_ENRICH_BATCH),
         kind=Kind.READ, priority=Priority.ENRICH, fair_key="warehouse-enrich", order_by=("-start_date", "-id"),
-        claim=lambda pk: pk if activity_claim(activity_id=pk, now=now) else None,
+        claim_all=lambda pks: activities_claim(activity_ids=pks, now=now),
         run=lambda pk, permit: enrich_claimed(activity_id=pk, grant=permit),
         task="warehouse.tasks.enrich_activity", label="warehouse enrich activity", inline=inline,
     )
