@@ -5,8 +5,9 @@
 Creates a throwaway database (`stravasync_bench_scale` on 127.0.0.1:5432, user postgres; dropped
 at the end unless --keep), migrates it, and bulk-loads with `INSERT ... SELECT generate_series`
 (the ORM one row at a time would take an hour): `--athletes` connected athletes with tokens and
-sync states spread over the pull interval; one athlete ("big") with `--big` activities, one
-("small") with `--small`, every other athlete `--each`. Half of everything lacks details (the
+sync states spread over the pull interval; one athlete ("big") with `--big` activities five minutes apart, one
+("small") with `--small` over the same years (so that the pages compare numbers of activities, not of
+years shown), every other athlete `--each`. Half of everything lacks details (the
 enrich backlog of a deployment whose athletes just connected); the rest is enriched and its
 efforts stored.
 
@@ -37,6 +38,7 @@ PAGE_RATIO_TARGET = 2.0
 PAGES = {
     "list": "/activities/",
     "list, Run, sorted by distance": "/activities/?sport=Run&sort=-distance",
+    "list, last page": "/activities/?page=999999",
     "stats": "/activities/stats/?year=2024",
 }
 # NOT NULL columns the load does not set get a neutral value by type (Django sets no database defaults).
@@ -92,14 +94,14 @@ def load(args: argparse.Namespace) -> dict[str, int]:
         cursor.execute("SELECT min(id), max(id) FROM accounts_athlete")
         first, last = cursor.fetchone()
     big, small = first, first + 1
-    # Activities, five minutes apart backwards from 2026 (1,000,000 span 9.5 years); odd ones lack details.
+    # Activities `step` seconds apart backwards from 2026 (1,000,000 five minutes apart span 9.5 years); odd ones lack details.
     activity = {
         "strava_id": "{base} + g", "athlete_id": "{athlete}", "name": "'Ride ' || g",
         "sport_type": "(ARRAY['Ride','Run','VirtualRide','Walk','Swim','GravelRide'])[(1 + g % 6)::int]",
         "type": "(ARRAY['Ride','Run','VirtualRide','Walk','Swim','Ride'])[(1 + g % 6)::int]",
-        "start_date": "timestamptz '2026-01-01 00:00:00+00' - g * interval '5 minutes'",
-        "start_date_local": "timestamptz '2026-01-01 01:00:00+00' - g * interval '5 minutes'",
-        "start_day": "(timestamp '2026-01-01 01:00:00' - g * interval '5 minutes')::date",
+        "start_date": "timestamptz '2026-01-01 00:00:00+00' - g * interval '{step} seconds'",
+        "start_date_local": "timestamptz '2026-01-01 01:00:00+00' - g * interval '{step} seconds'",
+        "start_day": "(timestamp '2026-01-01 01:00:00' - g * interval '{step} seconds')::date",
         "distance": "1000 + (g * 7919) % 90000", "moving_time": "600 + (g * 104729) % 20000",
         "elapsed_time": "700 + (g * 104729) % 22000", "total_elevation_gain": "(g * 31) % 1500",
         "detail_fetched_at": "CASE WHEN g % 2 = 0 THEN now() END",
@@ -107,18 +109,19 @@ def load(args: argparse.Namespace) -> dict[str, int]:
         "source": "'api'", "created_at": "now()", "updated_at": "now()",
     }
 
-    def activities(athlete: str, count: int, base: int) -> None:
-        insert_series("warehouse_activity", count, {k: v.format(athlete=athlete, base=base) for k, v in activity.items()})
+    def activities(athlete: str, count: int, base: int, step: int = 300) -> None:
+        insert_series("warehouse_activity", count,
+                      {k: v.format(athlete=athlete, base=base, step=step) for k, v in activity.items()})
 
     activities(str(big), args.big, 10**10)
-    activities(str(small), args.small, 2 * 10**10)
+    activities(str(small), args.small, 2 * 10**10, step=300 * args.big // max(1, args.small))
     others = last - small
     if others > 0 and args.each > 0:
         # g walks the other athletes in turn: athlete small+1+(g % others), its (g / others)-th activity.
         activity["athlete_id"] = f"{small + 1} + g % {others}"
         activities("", others * args.each, 3 * 10**10)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE")  # as autovacuum would after a load: visibility map and statistics
     from accounts.models import Athlete
     from warehouse.services import rollups_refresh
 
@@ -141,17 +144,12 @@ def median_ms(call: Callable[[], object], runs: int) -> float:
 def measure(args: argparse.Namespace, ids: dict[str, int]) -> tuple[float, dict[str, float], dict[str, dict[str, float]]]:
     from django.conf import settings
     from django.contrib.auth import get_user_model
-    from django.db import transaction
     from django.test import Client
     from django.utils.module_loading import import_string
 
     from stravasync.strava.dispatch import dispatch_tick
 
-    def tick() -> None:
-        with transaction.atomic():  # as in the loop: its enqueues run on commit
-            dispatch_tick()
-
-    tick_ms = median_ms(tick, args.ticks)
+    tick_ms = median_ms(dispatch_tick, args.ticks)  # as run_dispatcher calls it: no transaction around the tick
     steps = {path.rsplit(".", 1)[-1]: median_ms(import_string(path), args.ticks) for path in settings.DISPATCH_STEPS}
     pages: dict[str, dict[str, float]] = {}
     for who in ("small", "big"):

@@ -24,7 +24,7 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import Athlete
 from stravasync.strava import quota
 from stravasync.strava.client import StravaClient
-from stravasync.strava.dispatch import permits_hand_out
+from stravasync.strava.dispatch import permits_hand_out, ready_up_to
 from stravasync.strava.errors import (
     NetworkError,
     NotFound,
@@ -331,7 +331,7 @@ def segments_dispatch(*, inline: bool = False) -> int:
         (Priority.BACKFILL, selectors.segments_needing_details(now=now), False),
     ):
         done += permits_hand_out(
-            ready=backlog, wanted=len(backlog.values_list("pk", flat=True)[: settings.SEGMENTS_DISPATCH_BATCH]),
+            ready=backlog, wanted=ready_up_to(backlog, settings.SEGMENTS_DISPATCH_BATCH),
             kind=Kind.READ, priority=priority, fair_key=None, order_by=(),  # shared segments: no athlete to take turns
             claim=partial(_claim_for_task, now=now, refresh=refresh, priority=priority),
             run=lambda args, permit: fetch_claimed(segment_id=args[0], claim=args[1], priority=args[2], grant=permit),

@@ -118,6 +118,9 @@ class Activity(models.Model):
             # The enrich backlog, newest first, stays small and fast however large the table grows.
             models.Index(fields=["athlete", "-start_date", "-id"], name="activity_enrich_backlog",
                          condition=Q(detail_fetched_at__isnull=True)),
+            # Details stored but efforts not yet (the segments app's free backlog): only rows in flight.
+            models.Index(fields=["-start_date", "id"], name="activity_efforts_backlog",
+                         condition=Q(detail__isnull=False, efforts_stored_at__isnull=True)),
         ]
 
     def __str__(self) -> str:

@@ -20,7 +20,7 @@ from accounts.models import Athlete, StravaToken
 from accounts.services import athlete_purge_or_keep
 from stravasync.strava import quota
 from stravasync.strava.client import StravaClient
-from stravasync.strava.dispatch import permits_hand_out
+from stravasync.strava.dispatch import permits_hand_out, ready_up_to
 from stravasync.strava.errors import NotFound, RateLimited, StravaError
 from stravasync.strava.quota import Kind, Priority
 from uploads.models import Upload
@@ -189,7 +189,7 @@ def webhook_fetches_dispatch() -> int:
     for event in ready.filter(object_id__in=held):
         _upload_settle(event.athlete_id, Activity.objects.get(strava_id=event.object_id).detail or {})
         _finish(event, "details already stored: no call")
-    wanted = min(ready.count(), settings.WEBHOOKS_FETCH_BATCH)
+    wanted = ready_up_to(ready, settings.WEBHOOKS_FETCH_BATCH)
     return permits_hand_out(
         ready=ready, wanted=wanted, kind=Kind.READ, priority=Priority.WEBHOOK, fair_key="athlete_id",
         order_by=["id"], claim=_claim, run=lambda pk, permit: webhook_event_fetch(event_id=pk, grant=permit),

@@ -51,6 +51,15 @@ def heartbeat_record(*, name: str) -> None:
         Heartbeat.objects.get_or_create(name=name, defaults={"beat_at": timezone.now()})
 
 
+def ready_up_to(ready: QuerySet, batch: int) -> int:
+    """How many rows of `ready` there are, counting no further than `batch` (what a step may ask permits for).
+
+    Without an ORDER BY: the number needs no order, and a LIMIT without one stops at the first rows any
+    index yields (ordered, PostgreSQL sorted the whole enrich backlog each tick to count to 50).
+    """
+    return len(ready.order_by().values_list("pk", flat=True)[:batch])
+
+
 def permits_hand_out[A](
     *,
     ready: QuerySet,
@@ -59,16 +68,18 @@ def permits_hand_out[A](
     priority: Priority,
     fair_key: str | None,
     order_by: Sequence[str],
-    claim: Callable[[int], A | None],
+    claim: Callable[[int], A | None] | None = None,
     run: Callable[[A, dict], object],
     task: str,
     label: str,
     inline: bool = False,
+    claim_all: Callable[[list[int]], list[A]] | None = None,
 ) -> int:
     """The one dispatch pattern: take up to `wanted` permits, pick that many rows (fairly between
     athletes under `fair_key`; None: rows not owned by an athlete, in `ready`'s own order), claim
     each (`claim(pk)` gives the task's argument, a tuple for several, or None if someone else has
-    it), give back the permits of rows not claimed, and hand each claimed row one permit — run here
+    it; or `claim_all(pks)` the whole batch, giving the arguments of the rows it took), give back the
+    permits of rows not claimed, and hand each claimed row one permit — run here
     when `inline`, else as a django-q2 task `task(*args, permit)`, enqueued on commit. Returns how many were handed out.
     In a dispatcher tick, nothing is handed out while a higher priority has more ready than its batch took."""
     from django_q.tasks import async_task
@@ -86,7 +97,13 @@ def permits_hand_out[A](
         picked = list(ready.values_list("pk", flat=True)[: grant.count])
     else:
         picked = fair_pick(ready, grant.count, key=fair_key, order_by=order_by)
-    claimed = [arg for arg in (claim(pk) for pk in picked) if arg is not None]
+    # The batch's claims in one transaction: one commit (a WAL flush) for 50 rows, not one each.
+    with transaction.atomic():
+        if claim_all is not None:
+            claimed = claim_all(picked)
+        else:
+            assert claim is not None, "permits_hand_out needs claim or claim_all"
+            claimed = [arg for arg in (claim(pk) for pk in picked) if arg is not None]
     if grant.count > len(claimed):
         quota.release(grant, grant.count - len(claimed), kind=kind)
     if outgrown is not None and more_ready and len(claimed) == wanted:

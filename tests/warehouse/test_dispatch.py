@@ -86,6 +86,21 @@ def test_a_claim_whose_activity_got_its_details_meanwhile_gives_the_permit_back(
 
 
 @pytest.mark.django_db
+def test_a_batch_claim_takes_only_free_activities_still_lacking_details_once_in_the_order_given(alice, store):
+    from warehouse.models import Activity
+    from warehouse.services.enrich import activities_claim
+
+    now = timezone.now()
+    first, second, third, fourth = store(*(summary_json(start=datetime(2025, 5, day, tzinfo=UTC)) for day in (4, 3, 2, 1)))
+    Activity.objects.filter(pk=second.pk).update(detail_fetched_at=now)
+    Activity.objects.filter(pk=third.pk).update(enrich_claimed_until=now + timedelta(seconds=60))
+
+    assert activities_claim(activity_ids=[fourth.pk, third.pk, second.pk, first.pk], now=now) == [fourth.pk, first.pk]
+    assert activities_claim(activity_ids=[fourth.pk, first.pk], now=now) == []  # taken: nobody takes them twice
+    assert Activity.objects.get(pk=first.pk).enrich_claimed_until > now
+
+
+@pytest.mark.django_db
 def test_pulls_are_due_for_new_athletes_at_once_then_at_their_spread_out_slot(alice, bob, make_athlete, settings):
     from warehouse.models import SyncState
     from warehouse.services import next_pull_slot, sync_states_ensure

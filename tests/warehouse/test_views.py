@@ -198,3 +198,30 @@ def test_an_export_uploaded_on_the_import_page_is_imported_and_the_archive_remov
 def test_the_nav_links_to_activities_and_stats(alice_client):
     html = alice_client.get(reverse("dashboard")).content.decode()
     assert reverse("warehouse:list") in html and reverse("warehouse:stats") in html
+
+
+def test_the_list_counts_from_the_rollups_and_a_long_enrich_backlog_only_up_to_a_bound(alice_client, history,
+                                                                                       monkeypatch):
+    from warehouse import selectors
+
+    monkeypatch.setattr(selectors, "BACKLOG_COUNTED_UP_TO", 10)
+    response = alice_client.get(reverse("warehouse:list"), {"sport": "Swim"})
+    status = response.context["status"]
+    assert response.context["total"] == 10 and status["total"] == 30
+    assert status["enrich_backlog"] == "more than 10" and status["enrich_eta"] is None
+    assert b"more than 10 still await their details" in response.content
+
+    monkeypatch.setattr(selectors, "BACKLOG_COUNTED_UP_TO", 29)
+    status = alice_client.get(reverse("warehouse:list")).context["status"]
+    assert status["enrich_backlog"] == 29 and status["enrich_eta"] is not None
+
+
+def test_every_page_of_the_list_holds_the_same_rows_whichever_end_it_is_read_from(alice, history):
+    from warehouse.selectors import ActivityFilters, activities_for, activity_list_page
+
+    for sort in ("-start_date", "distance"):
+        filters = ActivityFilters(sort=sort)
+        everything = [a.pk for a in activities_for(athlete=alice, filters=filters)]
+        pages = [activity_list_page(athlete=alice, filters=filters, page=n, per_page=7) for n in range(1, 6)]
+        assert [a.pk for page in pages for a in page["activities"]] == everything
+        assert [page["page"] for page in pages] == [1, 2, 3, 4, 5] and not pages[-1]["has_next"]

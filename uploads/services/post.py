@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from stravasync.strava import quota
 from stravasync.strava.client import StravaClient, duplicate_of
-from stravasync.strava.dispatch import permits_hand_out
+from stravasync.strava.dispatch import permits_hand_out, ready_up_to
 from stravasync.strava.errors import (
     BadRequest,
     Forbidden,
@@ -66,7 +66,7 @@ def uploads_dispatch(*, inline: bool = False) -> int:
         return pk if upload_transition(upload_id=pk, to=S.UPLOADING, expect=[S.QUEUED], claimed_at=now) else None
 
     return permits_hand_out(
-        ready=ready, wanted=min(ready.count(), settings.UPLOADS_DISPATCH_BATCH), kind=Kind.WRITE,
+        ready=ready, wanted=ready_up_to(ready, settings.UPLOADS_DISPATCH_BATCH), kind=Kind.WRITE,
         priority=Priority.UPLOAD, fair_key="uploads", order_by=("id",), claim=claim,
         run=lambda pk, permit: upload_post(upload_id=pk, grant=permit),
         task="uploads.tasks.post_upload", label="uploads post", inline=inline,

@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import Athlete
 from stravasync.strava import quota
-from stravasync.strava.dispatch import permits_hand_out
+from stravasync.strava.dispatch import permits_hand_out, ready_up_to
 from stravasync.strava.errors import StravaError
 from stravasync.strava.quota import Grant, Kind, Priority
 from warehouse.models import Activity, SyncRun, SyncState
-from warehouse.services.enrich import activity_claim, activity_enrich, activity_release
+from warehouse.services.enrich import activities_claim, activity_enrich, activity_release
 from warehouse.services.pull import PullResult, activities_pull
 from warehouse.services.runs import sync_run, sync_run_finish
 
@@ -24,6 +24,13 @@ def connected_athletes() -> QuerySet[Athlete]:
     return Athlete.objects.filter(
         token__isnull=False, needs_reconnect=False, disconnected_at__isnull=True, scopes__contains="activity:read"
     )
+
+
+def _connected() -> Q:
+    """The row's athlete is connected, as a probe of that one athlete per row: a scalar subquery, which
+    PostgreSQL keeps as such (as IN or EXISTS it became a merge join that walked the athlete table from its
+    first row at every step of fair_pick's walk through the backlog in athlete order)."""
+    return Q(athlete_id=Subquery(connected_athletes().filter(pk=OuterRef("athlete_id")).order_by().values("pk")[:1]))
 
 
 def sync_states_ensure() -> int:
@@ -38,7 +45,7 @@ def _pulls_due(now: datetime) -> QuerySet[SyncState]:
         Q(not_before__isnull=True) | Q(not_before__lte=now),
         Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
         Q(backfill_done=False) | Q(pull_page__gt=0) | Q(next_pull_at__isnull=True) | Q(next_pull_at__lte=now),
-        athlete__in=connected_athletes(),
+        _connected(),
     )
 
 
@@ -46,8 +53,8 @@ def _enrich_ready(now: datetime) -> QuerySet[Activity]:
     return Activity.objects.filter(
         Q(enrich_not_before__isnull=True) | Q(enrich_not_before__lte=now),
         Q(enrich_claimed_until__isnull=True) | Q(enrich_claimed_until__lt=now),
+        _connected(),
         detail_fetched_at__isnull=True,
-        athlete__in=connected_athletes(),
     )
 
 
@@ -65,7 +72,7 @@ def pulls_dispatch(*, inline: bool = False) -> int:
         return SyncState.objects.filter(pk=pk).values_list("athlete_id", flat=True).first()
 
     return permits_hand_out(
-        ready=due, wanted=len(due.values_list("pk", flat=True)[: settings.WAREHOUSE_PULL_BATCH]), kind=Kind.READ,
+        ready=due, wanted=ready_up_to(due, settings.WAREHOUSE_PULL_BATCH), kind=Kind.READ,
         priority=Priority.PULL, fair_key="warehouse-pull", order_by=("id",), claim=claim,
         run=lambda athlete_id, permit: pull_claimed(athlete_id=athlete_id, grant=permit),
         task="warehouse.tasks.pull_page", label="warehouse pull athlete", inline=inline,
@@ -87,9 +94,9 @@ def enrich_dispatch(*, inline: bool = False) -> int:
     now = timezone.now()
     ready = _enrich_ready(now)
     return permits_hand_out(
-        ready=ready, wanted=len(ready.values_list("pk", flat=True)[: settings.WAREHOUSE_ENRICH_BATCH]),
+        ready=ready, wanted=ready_up_to(ready, settings.WAREHOUSE_ENRICH_BATCH),
         kind=Kind.READ, priority=Priority.ENRICH, fair_key="warehouse-enrich", order_by=("-start_date", "-id"),
-        claim=lambda pk: pk if activity_claim(activity_id=pk, now=now) else None,
+        claim_all=lambda pks: activities_claim(activity_ids=pks, now=now),
         run=lambda pk, permit: enrich_claimed(activity_id=pk, grant=permit),
         task="warehouse.tasks.enrich_activity", label="warehouse enrich activity", inline=inline,
     )

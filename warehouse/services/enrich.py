@@ -10,6 +10,7 @@ from contextlib import ExitStack
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -145,6 +146,19 @@ def activity_claim(*, activity_id: int, now: datetime | None = None, seconds: in
         free = free.filter(detail_fetched_at__isnull=True)
     lease = now + timedelta(seconds=settings.WAREHOUSE_CLAIM_TIMEOUT if seconds is None else seconds)
     return free.update(enrich_claimed_until=lease) == 1
+
+
+def activities_claim(*, activity_ids: list[int], now: datetime) -> list[int]:
+    """activity_claim for the dispatcher's batch in two statements instead of one each: the ids taken, in
+    the order given. The rows are locked as they are chosen (others' locks skipped), so no two takers
+    ever share one; SQLite's write transaction serialises the takers instead."""
+    lease = now + timedelta(seconds=settings.WAREHOUSE_CLAIM_TIMEOUT)
+    with transaction.atomic():
+        free = Activity.objects.filter(Q(enrich_claimed_until__isnull=True) | Q(enrich_claimed_until__lt=now),
+                                       pk__in=activity_ids, detail_fetched_at__isnull=True)
+        taken = set(free.select_for_update(skip_locked=True).values_list("pk", flat=True))
+        Activity.objects.filter(pk__in=taken).update(enrich_claimed_until=lease)
+    return [pk for pk in activity_ids if pk in taken]
 
 
 def activity_release(*, activity_id: int) -> None:
