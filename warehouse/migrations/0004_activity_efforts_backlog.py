@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_token_refresh_lease'),
-        ('warehouse', '0002_remove_syncstate_current_run'),
+        ('warehouse', '0003_files_first'),
     ]
 
     operations = [
