@@ -24,13 +24,13 @@ from .dispatch import (
 from .enrich import activities_enrich, activity_claim, activity_enrich, activity_release
 from .export_import import ImportResult, export_import_request, export_import_stored, export_zip_orphans, strava_export_import
 from .pull import PullResult, activities_pull, next_pull_slot, push_live
+from .rollups import rollups_refresh
 from .runs import sync_run, sync_run_book, sync_run_fail, sync_run_finish, sync_run_open, sync_state_for
 from .store import (
     UpsertResult,
     activities_upsert,
     activity_store_detail,
     detail_columns,
-    rollups_refresh,
     summary_columns,
 )
 

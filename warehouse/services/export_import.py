@@ -30,8 +30,9 @@ from warehouse import strava_export
 from warehouse.models import Activity, SyncRun, SyncState
 from warehouse.routes import polyline_encode, route_from_file, thin
 from warehouse.services.files import file_row_claim, file_rows_match
+from warehouse.services.rollups import rollups_refresh
 from warehouse.services.runs import sync_run, sync_run_finish, sync_state_for
-from warehouse.services.store import UPSERT_CHUNK, rollups_refresh
+from warehouse.services.store import UPSERT_CHUNK
 
 
 # --- a zip given on the web -----------------------------------------------------------------------------

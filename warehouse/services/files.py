@@ -27,6 +27,7 @@ from activityfiles import ActivitySummary
 from activityfiles.sports import sports_compatible
 from warehouse.models import Activity, local_day
 from warehouse.routes import polyline_encode, thin
+from warehouse.services.rollups import rollups_refresh
 
 MATCH_WINDOW = timedelta(minutes=2)
 EXTERNAL_ID = re.compile(r"^stravasync-(\d+)$")
@@ -99,7 +100,6 @@ def activities_from_files(*, athlete_id: int, files: Sequence[FileActivity]) -> 
     Idempotent: a file already linked (by its upload) is left as it is. The rollups of the days
     touched are refreshed once, in the same transaction.
     """
-    from warehouse.services.store import rollups_refresh  # store imports this module for the merge
 
     result = FilesResult()
     now = timezone.now()
@@ -170,7 +170,6 @@ def activity_file_on_strava(*, athlete_id: int, upload_pk: int, strava_id: int) 
     row folds into it (what only the file knew is kept) and goes: one row per activity.
     Returns True if a row changed. No call: the next enrich fills Strava's fields.
     """
-    from warehouse.services.store import rollups_refresh
 
     with transaction.atomic():
         row = Activity.objects.select_for_update().filter(athlete_id=athlete_id, upload_pk=upload_pk,
@@ -202,7 +201,6 @@ def activity_file_on_strava(*, athlete_id: int, upload_pk: int, strava_id: int) 
 
 def activities_of_upload_forget(*, upload_pk: int) -> int:
     """The person deleted the file: a row only it made goes; a row Strava has only forgets the link."""
-    from warehouse.services.store import rollups_refresh
 
     with transaction.atomic():
         rows = list(Activity.objects.filter(upload_pk=upload_pk).values("pk", "athlete_id", "strava_id", "start_day"))
