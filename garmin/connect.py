@@ -13,33 +13,27 @@ from typing import Any
 from django.conf import settings
 from garminconnect import Garmin
 
-from .pacing import PacedAdapter, pacer_acquire, pacer_release
-from .transport import SimulatorAdapter
+from .pacing import PacedAdapter, pacer_turn
+from .transport import route_to
 
 
 def garmin_api(tokens: str) -> Garmin:
     """A client holding `tokens` (garminconnect's dumps() JSON); no request is made here."""
     api = Garmin(retry_attempts=0)  # retries are the pacer's and the next check's business, not a sleep here
     api.client.loads(tokens)
-    base = settings.GARMIN_SANDBOX_URL
-    inner = SimulatorAdapter(base) if base else None
+    if settings.GARMIN_SANDBOX_URL:
+        # The simulator: requests (the refresh POST included) go through the sessions, paced by the adapter.
+        route_to(api, settings.GARMIN_SANDBOX_URL, wrap=PacedAdapter)
+        return api
     for session in (api.client._api_session, api.client.cs):
-        session.mount("https://", PacedAdapter(inner))
+        session.mount("https://", PacedAdapter())
     refresh_post = api.client._http_post
 
     def paced_post(url: str, **kwargs: Any) -> Any:
-        if base:  # the simulator's token endpoint, over plain requests (the adapter paces it)
-            kwargs.setdefault("timeout", settings.GARMIN_HTTP_TIMEOUT)
-            return api.client.cs.post(url, **kwargs)
-        pacer_acquire()
-        status = None
-        try:
+        with pacer_turn() as turn:
             response = refresh_post(url, **kwargs)
-            status = response.status_code
+            turn.status = response.status_code
             return response
-        finally:
-            pacer_release(status=status)
 
     api.client._http_post = paced_post  # type: ignore[method-assign]
     return api
-

@@ -14,7 +14,9 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -90,6 +92,24 @@ def pacer_backoff_until() -> Any:
     return until if until and until > timezone.now() else None
 
 
+@dataclass
+class Turn:
+    """One request's turn at Garmin; its answer's status decides the spacing (a 429 backs off)."""
+
+    status: int | None = None
+
+
+@contextmanager
+def pacer_turn() -> Iterator[Turn]:
+    """Hold the pacer's turn around one request (or one login, which makes its own): set `turn.status`."""
+    pacer_acquire()
+    turn = Turn()
+    try:
+        yield turn
+    finally:
+        pacer_release(status=turn.status)
+
+
 class PacedAdapter(BaseAdapter):
     """A requests adapter that takes the pacer's turn around each request it sends through `inner`."""
 
@@ -98,14 +118,10 @@ class PacedAdapter(BaseAdapter):
         self.inner = inner or HTTPAdapter()
 
     def send(self, request: PreparedRequest, *args: Any, **kwargs: Any) -> Response:
-        pacer_acquire()
-        status: int | None = None
-        try:
+        with pacer_turn() as turn:
             response = self.inner.send(request, *args, **kwargs)
-            status = response.status_code
+            turn.status = response.status_code
             return response
-        finally:
-            pacer_release(status=status)
 
     def close(self) -> None:
         self.inner.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
 
 from accounts.models import Athlete
 
@@ -18,8 +18,8 @@ def garmin_status(*, athlete: Athlete) -> dict[str, Any]:
     if connection is None:
         return {"connected": False, "state": "not connected"}
     counts = dict.fromkeys(GarminActivity.State.values, 0)
-    for state in GarminActivity.objects.filter(athlete=athlete).values_list("state", flat=True):
-        counts[state] += 1
+    rows = GarminActivity.objects.filter(athlete=athlete).values("state").annotate(n=Count("id")).order_by()
+    counts.update({row["state"]: row["n"] for row in rows})
     return {
         "connected": True,
         "needs_signin": connection.status == GarminConnection.Status.NEEDS_SIGNIN,

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 from garminconnect import (
     GarminConnectAuthenticationError,
@@ -73,8 +73,14 @@ def garmin_activity_retry(*, athlete: Athlete, garmin_id: int) -> bool:
     retried = GarminActivity.objects.filter(athlete=athlete, garmin_id=garmin_id, state=S.FAILED).update(
         state=S.NEW, attempts=0, reason="")
     if retried:
-        GarminConnection.objects.filter(athlete=athlete).update(next_check_at=timezone.now())
+        garmin_check_soon(athlete=athlete)
     return bool(retried)
+
+
+def garmin_check_soon(*, athlete: Athlete) -> bool:
+    """The athlete's next check is due now (the dispatcher hands it out at its next tick)."""
+    return bool(GarminConnection.objects.filter(athlete=athlete, status=GarminConnection.Status.CONNECTED).update(
+        next_check_at=timezone.now()))
 
 
 # --- the check -------------------------------------------------------------------------------
@@ -342,8 +348,3 @@ def garmin_checks_dispatch(*, inline: bool = False) -> int:
             async_task("garmin.tasks.garmin_check", athlete_id, lease.isoformat(),
                        task_name=f"garmin check athlete {athlete_id}")
     return handed
-
-
-def garmin_activity_counts(*, athlete_id: int) -> dict[str, int]:
-    rows = GarminActivity.objects.filter(athlete_id=athlete_id).values("state").annotate(n=Count("id"))
-    return {row["state"]: row["n"] for row in rows}

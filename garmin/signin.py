@@ -26,7 +26,7 @@ from garminconnect import (
     GarminConnectTooManyRequestsError,
 )
 
-from .pacing import pacer_acquire, pacer_release
+from .pacing import PacedAdapter, pacer_turn
 
 
 class SignInRefused(Exception):
@@ -42,14 +42,11 @@ class SignInStep:
 
 
 def _sandbox_post(path: str, payload: dict[str, Any]) -> dict[str, Any]:
-    pacer_acquire()
-    status = None
-    try:
-        response = requests.post(f"{settings.GARMIN_SANDBOX_URL}/sso/{path}", json=payload,
-                                 timeout=settings.GARMIN_HTTP_TIMEOUT)
-        status = response.status_code
-    finally:
-        pacer_release(status=status)
+    with requests.Session() as session:
+        session.mount("http://", PacedAdapter())
+        session.mount("https://", PacedAdapter())
+        response = session.post(f"{settings.GARMIN_SANDBOX_URL}/sso/{path}", json=payload,
+                                timeout=settings.GARMIN_HTTP_TIMEOUT)
     if response.status_code == 429:
         raise SignInRefused("Garmin is refusing sign-ins from this server for now (too many requests); try later.")
     if response.status_code in (400, 401, 403):
@@ -96,15 +93,11 @@ def signin_finish(*, mfa_state: dict[str, Any], code: str) -> str:
 
 def _paced(call: Any) -> Any:
     """The real login makes its own requests (curl_cffi): hold the pacer's turn around the whole of it."""
-    pacer_acquire()
-    status: int | None = 200
-    try:
-        return call()
-    except GarminConnectTooManyRequestsError as exc:
-        status = 429
-        raise SignInRefused("Garmin is refusing sign-ins from this server for now (too many requests).") from exc
-    except Exception:
-        status = None
-        raise
-    finally:
-        pacer_release(status=status)
+    with pacer_turn() as turn:
+        try:
+            result = call()
+        except GarminConnectTooManyRequestsError as exc:
+            turn.status = 429
+            raise SignInRefused("Garmin is refusing sign-ins from this server for now (too many requests).") from exc
+        turn.status = 200
+        return result

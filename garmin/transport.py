@@ -9,11 +9,12 @@ unchanged over real HTTP against /sandbox/garmin/ (sandbox mode, tests, the demo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import garminconnect
 import requests
-from requests.adapters import HTTPAdapter
+from requests.adapters import BaseAdapter, HTTPAdapter
 from requests.utils import get_environ_proxies
 
 # Garmin's host -> the folder below the simulator's base URL that serves it.
@@ -41,10 +42,15 @@ class SimulatorAdapter(HTTPAdapter):
         return super().send(request, *args, **kwargs)
 
 
-def route_to(client: garminconnect.Garmin, base_url: str) -> None:
-    """Every request `client` makes to connectapi or diauth goes to `base_url` (e.g. http://host/sandbox/garmin)."""
+def route_to(client: garminconnect.Garmin, base_url: str, *, wrap: Callable[[BaseAdapter], BaseAdapter] | None = None) -> None:
+    """Every request `client` makes to connectapi or diauth goes to `base_url` (e.g. http://host/sandbox/garmin).
+
+    `wrap` puts another adapter around the rewriting one (the app's pacer).
+    """
     inner = client.client
-    adapter = SimulatorAdapter(base_url)
+    adapter: BaseAdapter = SimulatorAdapter(base_url)
+    if wrap is not None:
+        adapter = wrap(adapter)
     for session in (inner._api_session, inner.cs):
         for prefix in HOSTS:
             session.mount(prefix, adapter)

@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.crypto import cipher
@@ -21,7 +20,6 @@ from stravasync.logfilters import secret_request
 
 from . import selectors, services
 from .forms import GarminBackfillForm, GarminMfaForm, GarminSignInForm
-from .models import GarminConnection
 from .signin import SignInRefused, signin_finish, signin_start
 
 MFA_SESSION_KEY = "garmin_mfa"
@@ -109,9 +107,7 @@ def disconnect(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def check_now(request: HttpRequest) -> HttpResponse:
-    athlete = _athlete(request)
-    GarminConnection.objects.filter(athlete=athlete, status=GarminConnection.Status.CONNECTED).update(
-        next_check_at=timezone.now())
+    services.garmin_check_soon(athlete=_athlete(request))
     messages.info(request, "A check of your Garmin account is on its way.")
     return redirect("garmin:page")
 

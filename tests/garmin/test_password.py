@@ -44,7 +44,7 @@ def test_the_password_reaches_no_log_no_row_and_no_error_page(garmin_sim, alice,
     from unittest import mock
 
     # The failure is deep inside the sign-in, so every frame that held the password is on the page.
-    with mock.patch("garmin.signin.requests.post", side_effect=RuntimeError("boom")):
+    with mock.patch("garmin.signin.requests.Session.post", side_effect=RuntimeError("boom")):
         crash = client.post("/garmin/connect/", {"email": "alice@example.com", "password": PASSWORD},
                             HTTP_ACCEPT="text/html")
     assert crash.status_code == 500
