@@ -15,6 +15,9 @@
       chosen.length ? `${chosen.length} file(s), ${(bytes / 1048576).toFixed(1)} MB` : "";
   }
   input.addEventListener("change", () => { chosen = Array.from(input.files); describe(); });
+  // Files chosen before this script ran (a fast hand, or a browser restoring the form on Back) fired
+  // their change event before anyone listened: take them as they are.
+  if (input.files.length) { chosen = Array.from(input.files); describe(); }
   ["dragenter", "dragover"].forEach((e) => zone.addEventListener(e, (ev) => { ev.preventDefault(); zone.classList.add("over"); }));
   ["dragleave", "drop"].forEach((e) => zone.addEventListener(e, (ev) => { ev.preventDefault(); zone.classList.remove("over"); }));
   zone.addEventListener("drop", (ev) => { chosen = chosen.concat(Array.from(ev.dataTransfer.files)); describe(); });
